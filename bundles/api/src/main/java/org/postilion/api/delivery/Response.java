@@ -1,0 +1,27 @@
+package org.postilion.api.delivery;
+
+/**
+ * A reply from the far side of a delivery, or one the server made up for a local failure: an SMTP
+ * style code (250, 451, 550...), the enhanced status code when there is one, and the text.
+ */
+public record Response(int code, String enhancedCode, String content) {
+
+  public static Response of(int code, String enhancedCode, String content) {
+    return new Response(code, enhancedCode, content);
+  }
+
+  public boolean isPermanentFailure() {
+    return code >= 500;
+  }
+
+  public boolean isTransientFailure() {
+    return code >= 400 && code < 500;
+  }
+
+  @Override
+  public String toString() {
+    return enhancedCode == null || enhancedCode.isEmpty()
+        ? code + " " + content
+        : code + " " + enhancedCode + " " + content;
+  }
+}

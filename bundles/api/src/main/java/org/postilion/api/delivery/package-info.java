@@ -1,0 +1,2 @@
+/** The delivery protocol SPI: the service every delivery bundle offers. */
+package org.postilion.api.delivery;

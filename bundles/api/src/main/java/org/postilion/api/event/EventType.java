@@ -1,0 +1,24 @@
+package org.postilion.api.event;
+
+/** Kinds of event record, written with KumoMTA's names. */
+public enum EventType {
+  RECEPTION("Reception"),
+  DELIVERY("Delivery"),
+  TRANSIENT_FAILURE("TransientFailure"),
+  BOUNCE("Bounce"),
+  EXPIRATION("Expiration"),
+  ADMIN_BOUNCE("AdminBounce"),
+  REJECTION("Rejection"),
+  DELAYED("Delayed");
+
+  private final String recordName;
+
+  EventType(String recordName) {
+    this.recordName = recordName;
+  }
+
+  /** The name in the record's {@code type} field. */
+  public String recordName() {
+    return recordName;
+  }
+}

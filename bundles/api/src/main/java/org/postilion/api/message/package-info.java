@@ -1,0 +1,2 @@
+/** Message and envelope model. */
+package org.postilion.api.message;

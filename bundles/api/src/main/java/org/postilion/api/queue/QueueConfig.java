@@ -1,0 +1,31 @@
+package org.postilion.api.queue;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The configuration in force for one scheduled queue: which protocol delivers it, its retry
+ * schedule, and the protocol's own keys (for example {@code maildir.path}), as the cfg file gave
+ * them.
+ *
+ * @param source the name of the configuration that matched, for logs and records
+ */
+public record QueueConfig(
+    String source,
+    String protocol,
+    RetrySchedule retry,
+    Duration maxAge,
+    Map<String, String> properties) {
+
+  public static final String DEFAULT_PROTOCOL = "smtp";
+  public static final Duration DEFAULT_MAX_AGE = Duration.ofDays(7);
+
+  public QueueConfig {
+    properties = Map.copyOf(properties);
+  }
+
+  /** A protocol key, or {@code null} when the cfg does not set it. */
+  public String property(String key) {
+    return properties.get(key);
+  }
+}

@@ -1,0 +1,2 @@
+/** Queue naming and per-queue configuration. */
+package org.postilion.api.queue;

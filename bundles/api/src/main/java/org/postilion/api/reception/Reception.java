@@ -1,0 +1,17 @@
+package org.postilion.api.reception;
+
+/**
+ * Takes responsibility for messages: names their queues and spools them. Offered by the queue
+ * manager to every ingress.
+ */
+public interface Reception {
+
+  /**
+   * Spools the message for all its recipients and returns its id once it is durable. Blocks for the
+   * disk write: never call it on a network event loop.
+   *
+   * @throws ReceptionException when the message is refused or cannot be stored; its response is
+   *     what the client should be told
+   */
+  String receive(Submission submission) throws ReceptionException;
+}

@@ -1,0 +1,36 @@
+package org.postilion.api.spool;
+
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Durable storage of messages and their queue entries. Every method that changes state returns only
+ * once the change is on disk: a crash right after the return loses nothing.
+ */
+public interface Spool {
+
+  /** Stores a message, its bytes and one entry per recipient in one transaction. */
+  void store(MessageRecord message, List<QueueEntry> entries, InputStream content);
+
+  /** The message's metadata, or empty when no entry refers to it any more. */
+  Optional<MessageRecord> message(String messageId);
+
+  /**
+   * A stream over the message's bytes, read from storage as it is consumed; the caller closes it.
+   *
+   * @throws SpoolException when the message is not in the spool
+   */
+  InputStream openContent(String messageId);
+
+  /** Calls {@code consumer} for every queued entry; metadata only, no message bytes are loaded. */
+  void forEachQueued(Consumer<QueueEntry> consumer);
+
+  /** Records a failed attempt and when the next one is due. */
+  void reschedule(EntryKey key, Instant due, int attempts, String lastResponse);
+
+  /** Removes an entry that is done with; the message goes too once it has no entries left. */
+  void remove(EntryKey key);
+}

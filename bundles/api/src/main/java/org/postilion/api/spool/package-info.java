@@ -1,0 +1,2 @@
+/** The spool SPI: durable message storage. */
+package org.postilion.api.spool;

@@ -1,0 +1,134 @@
+package org.postilion.queue;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.queue.Durations;
+import org.postilion.api.queue.QueueConfig;
+import org.postilion.api.queue.RetrySchedule;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One {@code etc/org.postilion.queue-<name>.cfg}: a factory configuration the queue manager picks
+ * up, changes and drops at run time as the file comes, changes and goes.
+ */
+@Component(
+    service = QueueDefinition.class,
+    immediate = true,
+    configurationPid = "org.postilion.queue",
+    configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = QueueDefinition.Config.class, factory = true)
+public class QueueDefinition {
+  private static final Logger LOG = LoggerFactory.getLogger(QueueDefinition.class);
+
+  @ObjectClassDefinition(
+      name = "Postilion queue",
+      description = "Which protocol delivers the matching queues, and how they retry")
+  public @interface Config {
+    @AttributeDefinition(description = "example.com, *.example.com (subdomains) or * (default)")
+    String match_domain() default "*";
+
+    @AttributeDefinition(
+        description = "Only queues of this tenant; empty for any",
+        required = false)
+    String match_tenant() default "";
+
+    @AttributeDefinition(
+        description = "Only queues of this campaign; empty for any",
+        required = false)
+    String match_campaign() default "";
+
+    @AttributeDefinition(description = "Name of the delivery protocol service")
+    String protocol() default QueueConfig.DEFAULT_PROTOCOL;
+
+    @AttributeDefinition(description = "Delay before the first retry, doubled after each failure")
+    String retry_interval() default "20m";
+
+    @AttributeDefinition(description = "Longest delay between retries; empty for no limit")
+    String retry_max__interval() default "";
+
+    @AttributeDefinition(description = "Age at which an undelivered message expires")
+    String max__age() default "7d";
+  }
+
+  /** Keys that belong to Config Admin and File Install, not to the protocol. */
+  private static final String[] FRAMEWORK_PREFIXES = {"service.", "component.", "felix.", "osgi."};
+
+  private QueueRule rule;
+
+  @Activate
+  void activate(Config config, Map<String, Object> properties) {
+    String source = sourceName(properties);
+    try {
+      rule = toRule(source, config, properties);
+      LOG.info("Queue configuration {} in force: {}", source, rule);
+    } catch (IllegalArgumentException e) {
+      LOG.error("Queue configuration {} is invalid and not used: {}", source, e.getMessage());
+      throw e;
+    }
+  }
+
+  public QueueRule rule() {
+    return rule;
+  }
+
+  static QueueRule toRule(String source, Config config, Map<String, Object> properties) {
+    Map<String, String> protocolKeys = new HashMap<>();
+    properties.forEach(
+        (key, value) -> {
+          if (!isFrameworkKey(key)) {
+            protocolKeys.put(key, String.valueOf(value));
+          }
+        });
+    RetrySchedule retry =
+        new RetrySchedule(
+            duration("retry.interval", config.retry_interval()),
+            config.retry_max__interval().isBlank()
+                ? null
+                : duration("retry.max_interval", config.retry_max__interval()));
+    Duration maxAge = duration("max_age", config.max__age());
+    String protocol = config.protocol().trim();
+    if (protocol.isEmpty()) {
+      throw new IllegalArgumentException("protocol must not be empty");
+    }
+    return new QueueRule(
+        config.match_domain(),
+        config.match_tenant(),
+        config.match_campaign(),
+        new QueueConfig(source, protocol, retry, maxAge, protocolKeys));
+  }
+
+  private static Duration duration(String key, String value) {
+    try {
+      return Durations.parse(value);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static boolean isFrameworkKey(String key) {
+    for (String prefix : FRAMEWORK_PREFIXES) {
+      if (key.startsWith(prefix)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The cfg file's name where File Install made the configuration, else its PID. */
+  private static String sourceName(Map<String, Object> properties) {
+    Object file = properties.get("felix.fileinstall.filename");
+    if (file != null) {
+      String path = file.toString();
+      return path.substring(path.lastIndexOf('/') + 1);
+    }
+    return String.valueOf(properties.get("service.pid"));
+  }
+}

@@ -1,0 +1,72 @@
+package org.postilion.smtp.listener;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import org.apache.james.core.MailAddress;
+import org.apache.james.protocols.smtp.MailEnvelope;
+import org.apache.james.protocols.smtp.SMTPSession;
+import org.apache.james.protocols.smtp.hook.HookResult;
+import org.apache.james.protocols.smtp.hook.HookReturnCode;
+import org.apache.james.protocols.smtp.hook.MessageHook;
+import org.postilion.api.delivery.Response;
+import org.postilion.api.reception.Reception;
+import org.postilion.api.reception.ReceptionException;
+import org.postilion.api.reception.Submission;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands each message to the queue manager and answers 250 only once it is in the spool. Runs on the
+ * listener's worker threads, never on a Netty I/O loop: the spool write blocks.
+ */
+final class SpoolingMessageHook implements MessageHook {
+  private static final Logger LOG = LoggerFactory.getLogger(SpoolingMessageHook.class);
+
+  private final Reception reception;
+
+  SpoolingMessageHook(Reception reception) {
+    this.reception = reception;
+  }
+
+  @Override
+  public HookResult onMessage(SMTPSession session, MailEnvelope mail) {
+    byte[] content;
+    try (InputStream in = mail.getMessageInputStream()) {
+      content = in.readAllBytes();
+    } catch (IOException e) {
+      LOG.error("Cannot read a received message of session {}", session.getSessionID(), e);
+      return reply(HookReturnCode.denySoft(), Response.of(451, "4.3.0", "local error, try later"));
+    }
+    List<String> recipients = mail.getRecipients().stream().map(MailAddress::asString).toList();
+    String sender = mail.getMaybeSender().isNullSender() ? "" : mail.getMaybeSender().asString();
+    Submission submission =
+        new Submission(
+            sender,
+            recipients,
+            content,
+            "ESMTP",
+            session.getRemoteAddress().getAddress().getHostAddress(),
+            null);
+    try {
+      String id = reception.receive(submission);
+      return reply(HookReturnCode.ok(), Response.of(250, "2.0.0", "Ok queued as " + id));
+    } catch (ReceptionException e) {
+      Response response = e.response();
+      return reply(
+          response.isPermanentFailure() ? HookReturnCode.deny() : HookReturnCode.denySoft(),
+          response);
+    } catch (RuntimeException e) {
+      LOG.error("Queuing a message of session {} failed", session.getSessionID(), e);
+      return reply(HookReturnCode.denySoft(), Response.of(451, "4.3.0", "local error, try later"));
+    }
+  }
+
+  private static HookResult reply(HookReturnCode code, Response response) {
+    return HookResult.builder()
+        .hookReturnCode(code)
+        .smtpReturnCode(String.valueOf(response.code()))
+        .smtpDescription(response.enhancedCode() + " " + response.content())
+        .build();
+  }
+}

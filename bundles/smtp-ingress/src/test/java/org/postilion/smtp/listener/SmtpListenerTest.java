@@ -1,0 +1,196 @@
+package org.postilion.smtp.listener;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.postilion.api.delivery.Response;
+import org.postilion.api.reception.Reception;
+import org.postilion.api.reception.ReceptionException;
+import org.postilion.api.reception.Submission;
+
+class SmtpListenerTest {
+  private final List<Submission> received = new CopyOnWriteArrayList<>();
+  private volatile ReceptionException refusal;
+  private final Reception reception =
+      submission -> {
+        if (refusal != null) {
+          throw refusal;
+        }
+        received.add(submission);
+        return "id" + received.size();
+      };
+  private ListenerServer server;
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.unbind();
+    }
+  }
+
+  private int start(String relayHosts, Set<String> relayDomains, long maxSize, int maxRcpts)
+      throws Exception {
+    List<Cidr> hosts = relayHosts.isEmpty() ? List.of() : List.of(Cidr.parse(relayHosts));
+    ListenerSettings settings =
+        new ListenerSettings(
+            "test", "127.0.0.1", 0, "mx.test", maxSize, maxRcpts, hosts, relayDomains, 4, 30, 0);
+    server = SmtpListener.start(settings, reception);
+    return server.getListenAddresses().get(0).getPort();
+  }
+
+  /** A plain-socket SMTP client: what a test needs is to see every byte and every reply. */
+  private static final class Client implements AutoCloseable {
+    final Socket socket;
+    final BufferedReader in;
+    final OutputStream out;
+
+    Client(int port) throws IOException {
+      socket = new Socket("127.0.0.1", port);
+      socket.setSoTimeout(10_000);
+      in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
+      out = socket.getOutputStream();
+    }
+
+    /** The whole reply, continuation lines joined by newlines. */
+    String reply() throws IOException {
+      StringBuilder reply = new StringBuilder();
+      String line;
+      do {
+        line = in.readLine();
+        if (line == null) {
+          return reply.length() == 0 ? null : reply.toString();
+        }
+        reply.append(reply.length() == 0 ? "" : "\n").append(line);
+      } while (line.length() > 3 && line.charAt(3) == '-');
+      return reply.toString();
+    }
+
+    String send(String command) throws IOException {
+      write(command + "\r\n");
+      return reply();
+    }
+
+    void write(String raw) throws IOException {
+      out.write(raw.getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+
+  @Test
+  void advertisesExtensionsAndQueuesTheExactBytes() throws Exception {
+    int port = start("127.0.0.1/32", Set.of(), 1_000_000, 10);
+    try (Client c = new Client(port)) {
+      assertTrue(c.reply().startsWith("220 mx.test ESMTP Postilion"));
+      String ehlo = c.send("EHLO client.test");
+      for (String keyword :
+          new String[] {"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SIZE 1000000"}) {
+        assertTrue(ehlo.contains(keyword), keyword + " missing from " + ehlo);
+      }
+      assertTrue(c.send("MAIL FROM:<a@sender.test>").startsWith("250"));
+      assertTrue(c.send("RCPT TO:<b@anywhere.test>").startsWith("250"));
+      assertTrue(c.send("DATA").startsWith("354"));
+      c.write("Subject: hi\r\n\r\n..dot line\r\nbody\r\n.\r\n");
+      assertEquals("250 2.0.0 Ok queued as id1", c.reply());
+    }
+    Submission submission = received.get(0);
+    assertEquals("a@sender.test", submission.sender());
+    assertEquals(List.of("b@anywhere.test"), submission.recipients());
+    assertArrayEquals(
+        "Subject: hi\r\n\r\n.dot line\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII),
+        submission.content());
+  }
+
+  @Test
+  void refusesToRelayForOthersButAcceptsRelayDomains() throws Exception {
+    int port = start("10.0.0.0/8", Set.of("local.test"), 1_000_000, 10);
+    try (Client c = new Client(port)) {
+      c.reply();
+      c.send("EHLO client.test");
+      c.send("MAIL FROM:<a@sender.test>");
+      assertEquals("550 5.7.1 relaying denied", c.send("RCPT TO:<b@elsewhere.test>"));
+      assertEquals("550 5.7.1 relaying denied", c.send("RCPT TO:<postmaster@elsewhere.test>"));
+      assertTrue(c.send("RCPT TO:<b@LOCAL.test>").startsWith("250"));
+    }
+  }
+
+  @Test
+  void rejectsBareLineFeedsInData() throws Exception {
+    int port = start("127.0.0.1/32", Set.of(), 1_000_000, 10);
+    try (Client c = new Client(port)) {
+      c.reply();
+      c.send("EHLO client.test");
+      c.send("MAIL FROM:<a@sender.test>");
+      c.send("RCPT TO:<b@x.test>");
+      c.send("DATA");
+      c.write("Subject: smuggle\r\n\r\nbody\n.\nMAIL FROM:<evil@x.test>\r\n.\r\n");
+      assertTrue(c.reply().startsWith("521 5.5.2"));
+      assertNull(c.reply(), "the session must be closed");
+    }
+    assertTrue(received.isEmpty());
+  }
+
+  @Test
+  void enforcesTheSizeLimitBeforeAndDuringData() throws Exception {
+    int port = start("127.0.0.1/32", Set.of(), 1000, 10);
+    try (Client c = new Client(port)) {
+      c.reply();
+      c.send("EHLO client.test");
+      assertTrue(c.send("MAIL FROM:<a@sender.test> SIZE=5000").startsWith("552 5.3.4"));
+      assertTrue(c.send("MAIL FROM:<a@sender.test>").startsWith("250"));
+      c.send("RCPT TO:<b@x.test>");
+      c.send("DATA");
+      c.write("Subject: big\r\n\r\n" + "x".repeat(100).concat("\r\n").repeat(20) + ".\r\n");
+      assertTrue(c.reply().startsWith("552"));
+      assertTrue(c.send("NOOP").startsWith("250"), "the session goes on after a refusal");
+    }
+    assertTrue(received.isEmpty());
+  }
+
+  @Test
+  void limitsRecipientsPerMessage() throws Exception {
+    int port = start("127.0.0.1/32", Set.of(), 1000, 2);
+    try (Client c = new Client(port)) {
+      c.reply();
+      c.send("EHLO client.test");
+      c.send("MAIL FROM:<a@sender.test>");
+      assertTrue(c.send("RCPT TO:<1@x.test>").startsWith("250"));
+      assertTrue(c.send("RCPT TO:<2@x.test>").startsWith("250"));
+      assertEquals("452 4.5.3 too many recipients", c.send("RCPT TO:<3@x.test>"));
+    }
+  }
+
+  @Test
+  void passesOnTheQueueManagersRefusal() throws Exception {
+    int port = start("127.0.0.1/32", Set.of(), 1000, 2);
+    refusal = new ReceptionException(Response.of(451, "4.3.0", "cannot queue the message now"));
+    try (Client c = new Client(port)) {
+      c.reply();
+      c.send("EHLO client.test");
+      c.send("MAIL FROM:<a@sender.test>");
+      c.send("RCPT TO:<1@x.test>");
+      c.send("DATA");
+      c.write("Subject: x\r\n\r\nx\r\n.\r\n");
+      assertEquals("451 4.3.0 cannot queue the message now", c.reply());
+    }
+  }
+}

@@ -1,0 +1,237 @@
+package org.postilion.itests;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+
+/**
+ * The first slice end to end in the real distribution: SMTP in, Derby spool, queue manager, maildir
+ * out, with configuration changed at run time and bundles restarted under queued mail.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class MailFlowIT extends PostilionTestSupport {
+  private static final String QUEUE_CFG = "etc/org.postilion.queue-itest-maildir.cfg";
+
+  @Override
+  protected Option[] extraOptions() {
+    // A queue configuration present from the first boot: maildir.test goes to maildirs.
+    return new Option[] {
+      editConfigurationFilePut(QUEUE_CFG, "match.domain", "maildir.test"),
+      editConfigurationFilePut(QUEUE_CFG, "protocol", "maildir"),
+      editConfigurationFilePut(
+          QUEUE_CFG, "maildir.path", "${karaf.data}/itest-maildir/{domain}/{user}"),
+      editConfigurationFilePut(QUEUE_CFG, "retry.interval", "2s"),
+    };
+  }
+
+  private static Path maildir(String domain, String user) {
+    return data().resolve("itest-maildir").resolve(domain).resolve(user);
+  }
+
+  private static String message(String subject, String body) {
+    return "From: sender@example.org\r\nTo: someone\r\nSubject: "
+        + subject
+        + "\r\nMessage-ID: <"
+        + subject
+        + "@example.org>\r\n\r\n"
+        + body;
+  }
+
+  private static String eventLog() throws Exception {
+    Path folder = data().resolve("log");
+    try (Stream<Path> files = Files.list(folder)) {
+      StringBuilder all = new StringBuilder();
+      for (Path file :
+          files.filter(f -> f.getFileName().toString().startsWith("events-")).toList()) {
+        all.append(Files.readString(file, StandardCharsets.UTF_8));
+      }
+      return all.toString();
+    }
+  }
+
+  @Test
+  public void everyPostilionBundleIsActive() {
+    Set<String> active = new TreeSet<>();
+    for (Bundle b : bundleContext.getBundles()) {
+      if (b.getSymbolicName().startsWith("org.postilion")) {
+        assertEquals(b.getSymbolicName() + " state", Bundle.ACTIVE, b.getState());
+        active.add(b.getSymbolicName());
+      }
+    }
+    assertEquals(
+        Set.of(
+            "org.postilion.api",
+            "org.postilion.spool",
+            "org.postilion.queue",
+            "org.postilion.smtp.ingress",
+            "org.postilion.delivery.maildir"),
+        active);
+  }
+
+  @Test
+  public void smtpMessageLandsInTheMaildirByteForByte() throws Exception {
+    String content = message("exact", "Hello maildir.\r\n.leading dot\r\n\r\ntrailing line\r\n");
+    String reply;
+    try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+      reply = smtp.sendMessage("sender@example.org", "alice@maildir.test", content);
+    }
+    assertTrue(reply, reply.matches("250 2\\.0\\.0 Ok queued as [0-9a-f]{32}"));
+    String id = reply.substring(reply.lastIndexOf(' ') + 1);
+
+    Path box = maildir("maildir.test", "alice");
+    await("a message in " + box, WAIT, () -> newMessages(box).size() == 1);
+    assertArrayEquals(
+        content.getBytes(StandardCharsets.US_ASCII), Files.readAllBytes(newMessages(box).get(0)));
+    await(
+        "a Delivery record for " + id,
+        WAIT,
+        () -> {
+          try {
+            return eventLog()
+                .lines()
+                .anyMatch(
+                    l ->
+                        l.contains("\"type\":\"Delivery\"")
+                            && l.contains("\"id\":\"" + id + "\"")
+                            && l.contains("\"recipient\":\"alice@maildir.test\"")
+                            && l.contains("\"queue\":\"maildir.test\"")
+                            && l.contains("\"delivery_protocol\":\"maildir\""));
+          } catch (Exception e) {
+            return false;
+          }
+        });
+  }
+
+  @Test
+  public void tenantAndCampaignHeadersNameTheQueueAndAreRemoved() throws Exception {
+    writeEtcFile(
+        "org.postilion.queue-itest-tenants.cfg",
+        "match.domain = tenants.test\n"
+            + "protocol = maildir\n"
+            + "maildir.path = ${karaf.data}/itest-maildir/{tenant}/{campaign}/{user}\n");
+    String content =
+        "X-Tenant: acme\r\nFrom: news@acme.example\r\nX-Campaign: spring\r\nSubject: sale\r\n"
+            + "\r\nbody\r\n";
+    String reply;
+    try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+      reply = smtp.sendMessage("news@acme.example", "bob@tenants.test", content);
+    }
+    assertTrue(reply, reply.startsWith("250 "));
+    Path box = data().resolve("itest-maildir/acme/spring/bob");
+    await("a message in " + box, WAIT, () -> newMessages(box).size() == 1);
+    assertEquals(
+        "From: news@acme.example\r\nSubject: sale\r\n\r\nbody\r\n",
+        Files.readString(newMessages(box).get(0), StandardCharsets.US_ASCII));
+    assertTrue(eventLog().contains("\"queue\":\"spring:acme@tenants.test\""));
+  }
+
+  @Test
+  public void nonRelayClientIsRefusedForForeignDomains() throws Exception {
+    // 127.0.0.2 is not in the default relay_hosts (127.0.0.1/32, ::1/128).
+    try (SmtpClient smtp = new SmtpClient("127.0.0.2", smtpPort()).hello()) {
+      assertTrue(smtp.send("MAIL FROM:<spammer@example.net>").startsWith("250"));
+      assertEquals("550 5.7.1 relaying denied", smtp.send("RCPT TO:<victim@elsewhere.example>"));
+      assertEquals(
+          "550 5.7.1 relaying denied", smtp.send("RCPT TO:<postmaster@elsewhere.example>"));
+      assertTrue(smtp.send("DATA").startsWith("503"));
+    }
+  }
+
+  @Test
+  public void queueConfigDroppedAtRunTimeAppliesToMailAlreadyQueued() throws Exception {
+    // late.test has no configuration yet: the default sends it to smtp, which is not installed,
+    // so the message waits in the spool.
+    String content = message("late", "waited for its configuration\r\n");
+    try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+      assertTrue(
+          smtp.sendMessage("sender@example.org", "carol@late.test", content).startsWith("250"));
+    }
+    Path box = data().resolve("itest-maildir/late/carol");
+    Thread.sleep(2000);
+    assertTrue("nothing may be delivered before the cfg exists", newMessages(box).isEmpty());
+
+    writeEtcFile(
+        "org.postilion.queue-itest-late.cfg",
+        "match.domain = late.test\nprotocol = maildir\n"
+            + "maildir.path = ${karaf.data}/itest-maildir/late/{user}\n");
+    await("the queued message in " + box, WAIT, () -> newMessages(box).size() == 1);
+    assertArrayEquals(
+        content.getBytes(StandardCharsets.US_ASCII), Files.readAllBytes(newMessages(box).get(0)));
+  }
+
+  @Test
+  public void mailQueuedBeforeARestartIsDeliveredAfterIt() throws Exception {
+    Bundle maildir = bundle("org.postilion.delivery.maildir");
+    Bundle queue = bundle("org.postilion.queue");
+    Bundle spool = bundle("org.postilion.spool");
+    Path box = maildir("maildir.test", "restart");
+    String content = message("restart", "survived a restart\r\n");
+    maildir.stop();
+    try {
+      try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+        assertTrue(
+            smtp.sendMessage("sender@example.org", "restart@maildir.test", content)
+                .startsWith("250"));
+      }
+      queue.stop();
+      spool.stop();
+      spool.start();
+      queue.start();
+      Thread.sleep(1000);
+      assertTrue("no maildir protocol, no delivery", newMessages(box).isEmpty());
+    } finally {
+      maildir.start();
+    }
+    await("the message queued before the restart", WAIT, () -> newMessages(box).size() == 1);
+    assertArrayEquals(
+        content.getBytes(StandardCharsets.US_ASCII), Files.readAllBytes(newMessages(box).get(0)));
+    // The listener follows the queue manager back up.
+    await(
+        "the listener to accept connections again",
+        WAIT,
+        () -> {
+          try (SmtpClient smtp = new SmtpClient(smtpPort())) {
+            return smtp.reply().startsWith("220");
+          } catch (Exception e) {
+            return false;
+          }
+        });
+  }
+
+  @Test
+  public void bareLineFeedInDataIsRefusedAndNothingIsQueued() throws Exception {
+    Path box = maildir("maildir.test", "smuggled");
+    try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+      smtp.send("MAIL FROM:<sender@example.org>");
+      smtp.send("RCPT TO:<smuggled@maildir.test>");
+      smtp.send("DATA");
+      smtp.write("Subject: x\r\n\r\nbody\n.\r\n");
+      String reply = smtp.reply();
+      assertTrue(reply, reply.startsWith("521 5.5.2"));
+    }
+    Thread.sleep(1000);
+    assertFalse(Files.exists(box));
+    List<String> smuggled =
+        eventLog().lines().filter(l -> l.contains("smuggled@")).collect(Collectors.toList());
+    assertTrue(smuggled.toString(), smuggled.isEmpty());
+  }
+}

@@ -1,0 +1,220 @@
+package org.postilion.itests;
+
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.CoreOptions.systemTimeout;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.keepRuntimeFolder;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import javax.inject.Inject;
+import org.junit.Before;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.ProbeBuilder;
+import org.ops4j.pax.exam.TestProbeBuilder;
+import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
+import org.ops4j.pax.exam.options.extra.VMOption;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+
+/**
+ * Boots the assembled Postilion distribution (the tar.gz the karaf-assembly module built) in a
+ * Karaf of its own, with the SMTP listener on a free port. Subclasses add their own options.
+ */
+public abstract class PostilionTestSupport {
+  protected static final Duration WAIT = Duration.ofSeconds(30);
+  protected static final String SMTP_PORT_PROPERTY = "postilion.itest.smtp.port";
+
+  @Inject protected BundleContext bundleContext;
+
+  @ProbeBuilder
+  public TestProbeBuilder probe(TestProbeBuilder probe) {
+    probe.setHeader(Constants.DYNAMICIMPORT_PACKAGE, "*");
+    return probe;
+  }
+
+  @Configuration
+  public Option[] config() {
+    String karafVersion = requiredProperty("karaf.version");
+    File distribution = new File(requiredProperty("postilion.distribution"));
+    String smtpPort = String.valueOf(freePort());
+    List<Option> options = new ArrayList<>();
+    options.add(
+        karafDistributionConfiguration()
+            .frameworkUrl("file:" + distribution.getAbsolutePath())
+            .karafVersion(karafVersion)
+            .name("Postilion")
+            .unpackDirectory(new File("target/exam"))
+            .useDeployFolder(false));
+    options.add(keepRuntimeFolder());
+    options.add(configureConsole().ignoreLocalConsole());
+    options.add(logLevel(LogLevel.INFO));
+    // A boot that fails must fail the test quickly, not after Pax Exam's default hour.
+    options.add(systemTimeout(180_000));
+    options.add(
+        editConfigurationFilePut("etc/org.postilion.smtp.listener-default.cfg", "port", smtpPort));
+    options.add(systemProperty(SMTP_PORT_PROPERTY).value(smtpPort));
+    // Karaf resolves Pax Exam's own bundles through Maven: the local repository, then Central.
+    String localRepository = System.getProperty("org.ops4j.pax.url.mvn.localRepository", "");
+    if (!localRepository.isEmpty()) {
+      options.add(
+          editConfigurationFilePut(
+              "etc/org.ops4j.pax.url.mvn.cfg",
+              "org.ops4j.pax.url.mvn.localRepository",
+              localRepository));
+    }
+    options.add(
+        editConfigurationFilePut(
+            "etc/org.ops4j.pax.url.mvn.cfg",
+            "org.ops4j.pax.url.mvn.repositories",
+            "https://repo1.maven.org/maven2@id=central"));
+    options.addAll(jdk17Options(karafVersion));
+    options.addAll(Arrays.asList(extraOptions()));
+    return options.toArray(new Option[0]);
+  }
+
+  /** Options of the subclass: cfg files to put in place before boot, system properties. */
+  protected Option[] extraOptions() {
+    return new Option[0];
+  }
+
+  /** What bin/karaf passes on Java 9 and later; Pax Exam's Karaf container does not add them. */
+  private static List<Option> jdk17Options(String karafVersion) {
+    return Stream.of(
+            "--add-reads=java.xml=java.logging",
+            "--add-exports=java.base/org.apache.karaf.specs.locator=java.xml,ALL-UNNAMED",
+            "--patch-module",
+            "java.base=lib/endorsed/org.apache.karaf.specs.locator-" + karafVersion + ".jar",
+            "--patch-module",
+            "java.xml=lib/endorsed/org.apache.karaf.specs.java.xml-" + karafVersion + ".jar",
+            "--add-opens",
+            "java.base/java.security=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/java.net=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/java.lang=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/java.util=ALL-UNNAMED",
+            "--add-opens",
+            "java.naming/javax.naming.spi=ALL-UNNAMED",
+            "--add-opens",
+            "java.rmi/sun.rmi.transport.tcp=ALL-UNNAMED",
+            "--add-exports=java.base/sun.net.www.protocol.file=ALL-UNNAMED",
+            "--add-exports=java.base/sun.net.www.protocol.ftp=ALL-UNNAMED",
+            "--add-exports=java.base/sun.net.www.protocol.http=ALL-UNNAMED",
+            "--add-exports=java.base/sun.net.www.protocol.https=ALL-UNNAMED",
+            "--add-exports=java.base/sun.net.www.protocol.jar=ALL-UNNAMED",
+            "--add-exports=java.base/sun.net.www.content.text=ALL-UNNAMED",
+            "--add-exports=jdk.naming.rmi/com.sun.jndi.url.rmi=ALL-UNNAMED",
+            "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+            "-classpath",
+            "lib/jdk9plus/*"
+                + File.pathSeparator
+                + "lib/boot/*"
+                + File.pathSeparator
+                + "lib/endorsed/*")
+        .map(value -> (Option) new VMOption(value))
+        .toList();
+  }
+
+  private static String requiredProperty(String name) {
+    String value = System.getProperty(name);
+    if (value == null || value.isBlank()) {
+      throw new IllegalStateException(
+          "system property " + name + " is not set (run through Maven)");
+    }
+    return value;
+  }
+
+  protected static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException("no free port", e);
+    }
+  }
+
+  // --- helpers for code running inside the container ---------------------------------------------
+
+  /** Boot finishes before Declarative Services has started the listener: wait for its greeting. */
+  @Before
+  public void awaitSmtpListener() throws InterruptedException {
+    await("the SMTP listener's greeting on port " + smtpPort(), WAIT, PostilionTestSupport::greets);
+  }
+
+  private static boolean greets() {
+    try (SmtpClient smtp = new SmtpClient(smtpPort())) {
+      String greeting = smtp.reply();
+      return greeting != null && greeting.startsWith("220");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  protected static int smtpPort() {
+    return Integer.getInteger(SMTP_PORT_PROPERTY);
+  }
+
+  protected static Path etc() {
+    return Path.of(System.getProperty("karaf.etc"));
+  }
+
+  protected static Path data() {
+    return Path.of(System.getProperty("karaf.data"));
+  }
+
+  /** Writes a file into etc/ whole, so File Install never reads half of it. */
+  protected static void writeEtcFile(String name, String content) throws IOException {
+    Path tmp = etc().resolve(name + ".tmp");
+    Files.writeString(tmp, content, StandardCharsets.UTF_8);
+    Files.move(tmp, etc().resolve(name), StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  protected Bundle bundle(String symbolicName) {
+    return Arrays.stream(bundleContext.getBundles())
+        .filter(b -> b.getSymbolicName().equals(symbolicName))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no bundle " + symbolicName));
+  }
+
+  /** Polls until the condition holds; fails with {@code what} when the time is up. */
+  protected static void await(String what, Duration timeout, BooleanSupplier condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** The files in a maildir's new/ folder; empty when the folder does not exist yet. */
+  protected static List<Path> newMessages(Path maildir) {
+    Path folder = maildir.resolve("new");
+    if (!Files.isDirectory(folder)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.list(folder)) {
+      return files.toList();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot list " + folder, e);
+    }
+  }
+}
