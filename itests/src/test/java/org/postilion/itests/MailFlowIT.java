@@ -88,6 +88,20 @@ public class MailFlowIT extends PostilionTestSupport {
   }
 
   @Test
+  public void defaultListenerComesFromTheShippedConfiguration() throws Exception {
+    String shipped = Files.readString(etc().resolve("org.postilion.smtp.listener-default.cfg"));
+    assertTrue(shipped, shipped.contains("relay_hosts"));
+    try (SmtpClient smtp = new SmtpClient(smtpPort())) {
+      assertTrue(smtp.reply().startsWith("220 "));
+      String ehlo = smtp.send("EHLO itest.example");
+      for (String keyword :
+          new String[] {"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SIZE 20971520"}) {
+        assertTrue(keyword + " in " + ehlo, ehlo.contains(keyword));
+      }
+    }
+  }
+
+  @Test
   public void smtpMessageLandsInTheMaildirByteForByte() throws Exception {
     String content = message("exact", "Hello maildir.\r\n.leading dot\r\n\r\ntrailing line\r\n");
     String reply;
@@ -215,6 +229,93 @@ public class MailFlowIT extends PostilionTestSupport {
             return false;
           }
         });
+  }
+
+  private static boolean hasRecord(String type, String recipient, String detail) {
+    try {
+      return eventLog()
+          .lines()
+          .anyMatch(
+              l ->
+                  l.contains("\"type\":\"" + type + "\"")
+                      && l.contains("\"recipient\":\"" + recipient + "\"")
+                      && l.contains(detail));
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  @Test
+  public void transientFailuresAreRetriedUntilDeliveredOrExpired() throws Exception {
+    // A plain file where the maildir folder should be: every write fails, a transient failure.
+    Path blocked = data().resolve("itest-blocked");
+    Path blockedForever = data().resolve("itest-blocked-forever");
+    Files.writeString(blocked, "not a folder");
+    Files.writeString(blockedForever, "not a folder");
+    writeEtcFile(
+        "org.postilion.queue-itest-retry.cfg",
+        "match.domain = retry.test\nprotocol = maildir\nmaildir.path = "
+            + blocked
+            + "/{user}\nretry.interval = 1s\nmax_age = 1h\n");
+    writeEtcFile(
+        "org.postilion.queue-itest-expire.cfg",
+        "match.domain = expire.test\nprotocol = maildir\nmaildir.path = "
+            + blockedForever
+            + "/{user}\nretry.interval = 1s\nmax_age = 4s\n");
+    Thread.sleep(1500);
+    try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+      assertTrue(
+          smtp.sendMessage("s@example.org", "dave@retry.test", message("r", "x\r\n"))
+              .startsWith("250"));
+      assertTrue(
+          smtp.sendMessage("s@example.org", "erin@expire.test", message("e", "x\r\n"))
+              .startsWith("250"));
+    }
+    await(
+        "a TransientFailure record for dave",
+        WAIT,
+        () -> hasRecord("TransientFailure", "dave@retry.test", "\"code\":451"));
+    // The folder becomes writable: a later retry delivers.
+    Files.delete(blocked);
+    Files.createDirectories(blocked);
+    Path box = blocked.resolve("dave");
+    await("dave's message after a retry", WAIT, () -> newMessages(box).size() == 1);
+    await(
+        "a Delivery record for dave",
+        WAIT,
+        () -> hasRecord("Delivery", "dave@retry.test", "\"num_attempts\":"));
+    // erin's folder stays blocked: 1 s, then 2 s, then the next retry would be past the 4 s age.
+    await(
+        "an Expiration record for erin",
+        WAIT,
+        () -> hasRecord("Expiration", "erin@expire.test", "\"enhanced_code\":\"5.4.7\""));
+  }
+
+  @Test
+  public void permanentFailureEndsTheMessageWithABounceRecord() throws Exception {
+    writeEtcFile(
+        "org.postilion.queue-itest-bounce.cfg",
+        "match.domain = bounce.test\nprotocol = maildir\n"
+            + "maildir.path = ${karaf.data}/itest-maildir/bounce/{tenant}/{user}\n"
+            + "retry.interval = 1s\n");
+    Thread.sleep(1500);
+    // A tenant name that would lead out of the maildir root is refused for good by the protocol.
+    try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+      assertTrue(
+          smtp.sendMessage(
+                  "s@example.org", "frank@bounce.test", "X-Tenant: ..\r\n" + message("b", "x\r\n"))
+              .startsWith("250"));
+    }
+    await(
+        "a Bounce record",
+        WAIT,
+        () -> hasRecord("Bounce", "frank@bounce.test", "\"enhanced_code\":\"5.1.3\""));
+    Thread.sleep(2500);
+    assertFalse(
+        "a bounce is never retried",
+        eventLog()
+            .lines()
+            .anyMatch(l -> l.contains("TransientFailure") && l.contains("bounce.test")));
   }
 
   @Test

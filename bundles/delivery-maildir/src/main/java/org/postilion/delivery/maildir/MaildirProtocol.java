@@ -154,7 +154,9 @@ public class MaildirProtocol implements DeliveryProtocol {
 
   private static void deleteQuietly(Path file) {
     try {
-      Files.deleteIfExists(file);
+      if (Files.exists(file)) {
+        Files.delete(file);
+      }
     } catch (IOException e) {
       LOG.warn("Cannot remove the partial maildir file {}: {}", file, e.toString());
     }

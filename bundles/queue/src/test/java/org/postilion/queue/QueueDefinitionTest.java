@@ -1,0 +1,79 @@
+package org.postilion.queue;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class QueueDefinitionTest {
+
+  /** The typed configuration as DS builds it: the cfg's keys, else the declared defaults. */
+  private static QueueDefinition.Config config(Map<String, String> keys) {
+    return (QueueDefinition.Config)
+        Proxy.newProxyInstance(
+            QueueDefinition.Config.class.getClassLoader(),
+            new Class<?>[] {QueueDefinition.Config.class},
+            (proxy, method, args) -> {
+              String key =
+                  method.getName().replace("__", "\0").replace('_', '.').replace('\0', '_');
+              return keys.containsKey(key) ? keys.get(key) : method.getDefaultValue();
+            });
+  }
+
+  private static QueueRule rule(Map<String, String> keys) {
+    Map<String, Object> properties = new HashMap<>(keys);
+    properties.put("service.pid", "org.postilion.queue~test");
+    properties.put("felix.fileinstall.filename", "file:/etc/org.postilion.queue-test.cfg");
+    return QueueDefinition.toRule("org.postilion.queue-test.cfg", config(keys), properties);
+  }
+
+  @Test
+  void readsKeysAndKeepsProtocolKeysWithoutFrameworkOnes() {
+    QueueRule rule =
+        rule(
+            Map.of(
+                "match.domain", "Example.COM",
+                "protocol", "maildir",
+                "maildir.path", "/var/mail/{user}",
+                "retry.interval", "5m",
+                "retry.max_interval", "1h",
+                "max_age", "2d"));
+    assertEquals("example.com", rule.domain());
+    assertNull(rule.tenant());
+    assertEquals("maildir", rule.config().protocol());
+    assertEquals("/var/mail/{user}", rule.config().property("maildir.path"));
+    assertNull(rule.config().property("service.pid"));
+    assertNull(rule.config().property("felix.fileinstall.filename"));
+    assertEquals(Duration.ofMinutes(5), rule.config().retry().interval());
+    assertEquals(Duration.ofHours(1), rule.config().retry().maxInterval());
+    assertEquals(Duration.ofDays(2), rule.config().maxAge());
+  }
+
+  @Test
+  void missingKeysTakeTheDocumentedDefaults() {
+    QueueRule rule = rule(Map.of());
+    assertEquals("*", rule.domain());
+    assertEquals("smtp", rule.config().protocol());
+    assertEquals(Duration.ofMinutes(20), rule.config().retry().interval());
+    assertNull(rule.config().retry().maxInterval());
+    assertEquals(Duration.ofDays(7), rule.config().maxAge());
+  }
+
+  @Test
+  void aBadValueIsRefusedNamingItsKey() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> rule(Map.of("retry.interval", "a fortnight")));
+    assertTrue(e.getMessage().startsWith("retry.interval: "), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> rule(Map.of("max_age", "-3d")));
+    assertTrue(e.getMessage().startsWith("max_age: "), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> rule(Map.of("protocol", " ")));
+    assertTrue(e.getMessage().contains("protocol"), e.getMessage());
+  }
+}
