@@ -32,6 +32,8 @@ import org.ops4j.pax.exam.options.extra.VMOption;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 
 /**
  * Boots the assembled Postilion distribution (the tar.gz the karaf-assembly module built) in a
@@ -42,6 +44,7 @@ public abstract class PostilionTestSupport {
   protected static final String SMTP_PORT_PROPERTY = "postilion.itest.smtp.port";
 
   @Inject protected BundleContext bundleContext;
+  @Inject protected ServiceComponentRuntime componentRuntime;
 
   @ProbeBuilder
   public TestProbeBuilder probe(TestProbeBuilder probe) {
@@ -186,6 +189,27 @@ public abstract class PostilionTestSupport {
     Files.move(tmp, etc().resolve(name), StandardCopyOption.ATOMIC_MOVE);
   }
 
+  /**
+   * Writes {@code etc/org.postilion.queue-<name>.cfg} and waits until Declarative Services has put
+   * it in force: File Install takes a second or two to notice a file.
+   */
+  protected void writeQueueConfig(String name, String content) throws Exception {
+    String file = "org.postilion.queue-" + name + ".cfg";
+    writeEtcFile(file, content);
+    await("queue configuration " + file + " in force", WAIT, () -> queueConfigActive(file));
+  }
+
+  private boolean queueConfigActive(String file) {
+    return componentRuntime.getComponentDescriptionDTOs().stream()
+        .filter(d -> d.name.equals("org.postilion.queue.QueueDefinition"))
+        .flatMap(d -> componentRuntime.getComponentConfigurationDTOs(d).stream())
+        .anyMatch(
+            c ->
+                c.state == ComponentConfigurationDTO.ACTIVE
+                    && String.valueOf(c.properties.get("felix.fileinstall.filename"))
+                        .endsWith(file));
+  }
+
   protected Bundle bundle(String symbolicName) {
     return Arrays.stream(bundleContext.getBundles())
         .filter(b -> b.getSymbolicName().equals(symbolicName))
@@ -203,6 +227,31 @@ public abstract class PostilionTestSupport {
       }
       Thread.sleep(100);
     }
+  }
+
+  /** Every event record written so far, one JSON object per line. */
+  protected static String eventLog() {
+    try (Stream<Path> files = Files.list(data().resolve("log"))) {
+      StringBuilder all = new StringBuilder();
+      for (Path file :
+          files.filter(f -> f.getFileName().toString().startsWith("events-")).toList()) {
+        all.append(Files.readString(file, StandardCharsets.UTF_8));
+      }
+      return all.toString();
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** True once a record of {@code type} for {@code recipient} containing {@code detail} exists. */
+  protected static boolean hasRecord(String type, String recipient, String detail) {
+    return eventLog()
+        .lines()
+        .anyMatch(
+            l ->
+                l.contains("\"type\":\"" + type + "\"")
+                    && l.contains("\"recipient\":\"" + recipient + "\"")
+                    && l.contains(detail));
   }
 
   /** The files in a maildir's new/ folder; empty when the folder does not exist yet. */

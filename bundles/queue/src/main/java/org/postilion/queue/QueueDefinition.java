@@ -6,6 +6,7 @@ import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -61,9 +62,14 @@ public class QueueDefinition {
   /** Keys that belong to Config Admin and File Install, not to the protocol. */
   private static final String[] FRAMEWORK_PREFIXES = {"service.", "component.", "felix.", "osgi."};
 
-  private QueueRule rule;
+  private volatile QueueRule rule;
 
+  /**
+   * Applies a new or edited file. An edit is applied in place, so the queue manager never sees the
+   * configuration missing between the old and the new version.
+   */
   @Activate
+  @Modified
   void activate(Config config, Map<String, Object> properties) {
     String source = sourceName(properties);
     try {

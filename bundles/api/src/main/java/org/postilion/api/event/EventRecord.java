@@ -1,13 +1,16 @@
 package org.postilion.api.event;
 
 import java.time.Instant;
+import org.postilion.api.delivery.PeerAddress;
 import org.postilion.api.delivery.Response;
 
 /**
  * One state change of one message and recipient, with KumoMTA's field names in its JSON form.
  * Fields that do not apply are {@code null}.
  *
- * @param peerAddress who answered: a host and address, a maildir path
+ * @param peerAddress who answered (a host and address, a maildir path), or who sent the message
+ * @param tlsProtocolVersion the TLS protocol of the delivery, when it was encrypted
+ * @param tlsCipher the TLS cipher suite of the delivery, when it was encrypted
  * @param created when the message was received
  * @param numAttempts attempts made so far, including the one this record reports
  */
@@ -20,14 +23,16 @@ public record EventRecord(
     String site,
     long size,
     Response response,
-    String peerAddress,
+    PeerAddress peerAddress,
     Instant timestamp,
     Instant created,
     int numAttempts,
     String tenant,
     String campaign,
     String deliveryProtocol,
-    String receptionProtocol) {
+    String receptionProtocol,
+    String tlsProtocolVersion,
+    String tlsCipher) {
 
   /** The record as one line of JSON. */
   public String toJson() {
@@ -46,14 +51,21 @@ public record EventRecord(
           .field("content", response.content())
           .end();
     }
-    return json.field("peer_address", peerAddress)
-        .field("timestamp", timestamp == null ? null : timestamp.toString())
+    if (peerAddress != null) {
+      json.object("peer_address")
+          .field("name", peerAddress.name())
+          .field("addr", peerAddress.addr())
+          .end();
+    }
+    return json.field("timestamp", timestamp == null ? null : timestamp.toString())
         .field("created", created == null ? null : created.toString())
         .field("num_attempts", numAttempts)
         .field("tenant", tenant)
         .field("campaign", campaign)
         .field("delivery_protocol", deliveryProtocol)
         .field("reception_protocol", receptionProtocol)
+        .field("tls_protocol_version", tlsProtocolVersion)
+        .field("tls_cipher", tlsCipher)
         .finish();
   }
 }

@@ -13,6 +13,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -23,6 +25,7 @@ import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.Disposition;
+import org.postilion.api.delivery.PeerAddress;
 import org.postilion.api.delivery.RecipientResult;
 import org.postilion.api.delivery.Response;
 import org.slf4j.Logger;
@@ -61,8 +64,13 @@ public class MaildirProtocol implements DeliveryProtocol {
     fsync = config.fsync();
   }
 
+  /** A local write, quick enough to do on the queue manager's delivery thread. */
   @Override
-  public DeliveryResult deliver(DeliveryRequest request) {
+  public CompletionStage<DeliveryResult> deliver(DeliveryRequest request) {
+    return CompletableFuture.completedFuture(write(request));
+  }
+
+  DeliveryResult write(DeliveryRequest request) {
     String template = request.config().property(PATH_KEY);
     if (template == null || template.isBlank()) {
       return DeliveryResult.forAll(
@@ -91,7 +99,8 @@ public class MaildirProtocol implements DeliveryProtocol {
       lastFolder = folder.toString();
       results.add(writeOne(request, recipient, folder));
     }
-    return new DeliveryResult(results, lastFolder);
+    return new DeliveryResult(
+        results, lastFolder == null ? null : new PeerAddress(lastFolder, null));
   }
 
   private RecipientResult writeOne(DeliveryRequest request, String recipient, Path folder) {

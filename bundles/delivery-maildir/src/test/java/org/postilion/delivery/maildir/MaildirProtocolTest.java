@@ -63,7 +63,7 @@ class MaildirProtocolTest {
   void writesIntoNewThroughTmpUnderTheExpandedPath() throws Exception {
     String template = root + "/{tenant}/{domain}/{user}";
     DeliveryResult result =
-        protocol.deliver(
+        protocol.write(
             request(template, "Bob@Example.COM", QueueName.of(null, "acme", "example.com")));
     assertEquals(Disposition.DELIVERED, result.recipients().get(0).disposition());
     Path maildir = root.resolve("acme/example.com/Bob");
@@ -78,7 +78,7 @@ class MaildirProtocolTest {
   void givesEachMessageItsOwnName() throws Exception {
     String template = root + "/box";
     for (int i = 0; i < 5; i++) {
-      protocol.deliver(request(template, "u@example.com", QueueName.of(null, null, "example.com")));
+      protocol.write(request(template, "u@example.com", QueueName.of(null, null, "example.com")));
     }
     assertEquals(5, files(root.resolve("box/new")).size());
   }
@@ -86,7 +86,7 @@ class MaildirProtocolTest {
   @Test
   void refusesMailboxNamesThatLeaveTheFolder() {
     DeliveryResult result =
-        protocol.deliver(
+        protocol.write(
             request(root + "/{user}", "../../etc@example.com", QueueName.of(null, null, "x")));
     assertEquals(Disposition.PERMANENT_FAILURE, result.recipients().get(0).disposition());
     assertEquals(550, result.recipients().get(0).response().code());
@@ -95,7 +95,7 @@ class MaildirProtocolTest {
   @Test
   void missingPathIsATransientConfigurationProblem() {
     DeliveryResult result =
-        protocol.deliver(request(null, "u@example.com", QueueName.of(null, null, "example.com")));
+        protocol.write(request(null, "u@example.com", QueueName.of(null, null, "example.com")));
     assertEquals(Disposition.TRANSIENT_FAILURE, result.recipients().get(0).disposition());
     assertTrue(result.recipients().get(0).response().content().contains("maildir.path"));
   }
@@ -105,7 +105,7 @@ class MaildirProtocolTest {
     Path blocker = root.resolve("file");
     Files.writeString(blocker, "not a folder");
     DeliveryResult result =
-        protocol.deliver(
+        protocol.write(
             request(blocker + "/box", "u@example.com", QueueName.of(null, null, "example.com")));
     assertEquals(Disposition.TRANSIENT_FAILURE, result.recipients().get(0).disposition());
   }

@@ -4,12 +4,18 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -32,6 +38,7 @@ import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.Disposition;
 import org.postilion.api.delivery.MessageContent;
+import org.postilion.api.delivery.PeerAddress;
 import org.postilion.api.delivery.RecipientResult;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.event.EventListener;
@@ -80,15 +87,23 @@ public class QueueManager implements Reception {
     @AttributeDefinition(description = "Header that names the campaign; removed before delivery")
     String campaign__header() default "X-Campaign";
 
-    @AttributeDefinition(description = "Deliveries in progress at once, over all queues")
+    @AttributeDefinition(description = "Threads that hand mail to the delivery protocols")
     int delivery__threads() default 32;
+
+    @AttributeDefinition(description = "Delivery attempts in progress at once, over all queues")
+    int max__in__flight() default 10_000;
   }
 
   private final Clock clock;
   private final Scheduler scheduler;
   private final Map<String, DeliveryProtocol> protocols = new ConcurrentHashMap<>();
-  private final Map<String, List<QueueEntry>> parked = new ConcurrentHashMap<>();
+  private final Map<String, List<Batch>> parked = new ConcurrentHashMap<>();
   private final Set<String> warnedMissing = ConcurrentHashMap.newKeySet();
+
+  /** How long dispatching pauses after a configuration went away. */
+  private static final Duration SETTLE_AFTER_REMOVAL = Duration.ofSeconds(2);
+
+  private volatile Instant settleUntil;
   private final List<QueueDefinition> definitions = new CopyOnWriteArrayList<>();
   private final List<EventListener> listeners = new CopyOnWriteArrayList<>();
 
@@ -96,7 +111,7 @@ public class QueueManager implements Reception {
 
   private String tenantHeader;
   private String campaignHeader;
-  private Semaphore deliverySlots;
+  private Semaphore inFlight;
   private ExecutorService workers;
   private Thread dispatcher;
 
@@ -114,19 +129,16 @@ public class QueueManager implements Reception {
     tenantHeader = config.tenant__header().trim().toLowerCase(Locale.ROOT);
     campaignHeader = config.campaign__header().trim().toLowerCase(Locale.ROOT);
     int threads = Math.max(1, config.delivery__threads());
-    deliverySlots = new Semaphore(threads);
+    inFlight = new Semaphore(Math.max(1, config.max__in__flight()));
     AtomicInteger workerNumber = new AtomicInteger();
     workers =
         Executors.newFixedThreadPool(
             threads,
             task -> new Thread(task, "postilion-delivery-" + workerNumber.incrementAndGet()));
-    AtomicInteger loaded = new AtomicInteger();
-    spool.forEachQueued(
-        entry -> {
-          scheduler.add(entry);
-          loaded.incrementAndGet();
-        });
-    LOG.info("Queue manager started with {} queued recipients from the spool", loaded.get());
+    List<QueueEntry> queued = new ArrayList<>();
+    spool.forEachQueued(queued::add);
+    groupIntoBatches(queued).forEach(scheduler::add);
+    LOG.info("Queue manager started with {} queued recipients from the spool", queued.size());
     dispatcher = new Thread(this::dispatchLoop, "postilion-dispatcher");
     dispatcher.start();
   }
@@ -138,7 +150,7 @@ public class QueueManager implements Reception {
     dispatcher.join(TimeUnit.SECONDS.toMillis(10));
     workers.shutdownNow();
     if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
-      LOG.warn("Deliveries still running after 30 s; their messages stay queued");
+      LOG.warn("Deliveries still starting after 30 s; their messages stay queued");
     }
   }
 
@@ -172,15 +184,25 @@ public class QueueManager implements Reception {
   @Reference(
       cardinality = ReferenceCardinality.MULTIPLE,
       policy = ReferencePolicy.DYNAMIC,
-      policyOption = ReferencePolicyOption.GREEDY)
+      policyOption = ReferencePolicyOption.GREEDY,
+      updated = "updatedDefinition")
   void addDefinition(QueueDefinition definition) {
     definitions.add(definition);
     releaseAllParked();
   }
 
-  void removeDefinition(QueueDefinition definition) {
-    definitions.remove(definition);
+  void updatedDefinition(QueueDefinition definition) {
     releaseAllParked();
+  }
+
+  /**
+   * A configuration went away: its file was deleted, or the bundle is stopping and the other
+   * configurations go too. Mail is held for a moment rather than sent by whatever rules remain.
+   */
+  void removeDefinition(QueueDefinition definition) {
+    settleUntil = Instant.now(clock).plus(SETTLE_AFTER_REMOVAL);
+    definitions.remove(definition);
+    parked.keySet().forEach(protocol -> releaseParked(protocol, settleUntil));
   }
 
   @Reference(
@@ -234,11 +256,23 @@ public class QueueManager implements Reception {
       throw new ReceptionException(
           Response.of(451, "4.3.0", "cannot queue the message now, try again later"), e);
     }
+    PeerAddress client = new PeerAddress(null, submission.peerAddress());
     for (QueueEntry entry : entries) {
-      emit(EventType.RECEPTION, message, entry, null, submission.peerAddress(), 0, null);
-      scheduler.add(entry);
+      emit(EventType.RECEPTION, message, entry, null, client, 0, null, null, null);
     }
+    groupIntoBatches(entries).forEach(scheduler::add);
     return id;
+  }
+
+  /** Entries of the same message, queue, due time and attempt count travel together. */
+  private static Collection<Batch> groupIntoBatches(List<QueueEntry> entries) {
+    Map<List<Object>, List<QueueEntry>> groups = new LinkedHashMap<>();
+    for (QueueEntry entry : entries) {
+      List<Object> key =
+          List.of(entry.key().messageId(), entry.queue(), entry.due(), entry.attempts());
+      groups.computeIfAbsent(key, k -> new ArrayList<>()).add(entry);
+    }
+    return groups.values().stream().map(Batch::of).toList();
   }
 
   /** Tenant and campaign become parts of a queue name, so they may not carry its separators. */
@@ -254,13 +288,13 @@ public class QueueManager implements Reception {
   private void dispatchLoop() {
     try {
       while (true) {
-        QueueEntry entry = scheduler.takeDue();
-        if (entry == null) {
+        Batch batch = scheduler.takeDue();
+        if (batch == null) {
           return;
         }
-        deliverySlots.acquire();
-        if (!dispatch(entry)) {
-          deliverySlots.release();
+        inFlight.acquire();
+        if (!dispatch(batch)) {
+          inFlight.release();
         }
       }
     } catch (InterruptedException e) {
@@ -268,30 +302,25 @@ public class QueueManager implements Reception {
     }
   }
 
-  /** Starts delivery of a due entry; false when it was parked or ended instead. */
-  private boolean dispatch(QueueEntry entry) {
-    QueueName queue = QueueName.parse(entry.queue());
+  /** Starts delivery of a due batch; false when it was parked, held or ended instead. */
+  private boolean dispatch(Batch batch) {
+    Instant settle = settleUntil;
+    if (settle != null && Instant.now(clock).isBefore(settle)) {
+      scheduler.add(batch.dueAt(settle));
+      return false;
+    }
+    QueueName queue = QueueName.parse(batch.queue());
     QueueConfig config = configFor(queue);
-    if (isExpired(entry, config)) {
-      expire(entry, config);
+    if (!Instant.now(clock).isBefore(batch.created().plus(config.maxAge()))) {
+      expire(batch, config);
       return false;
     }
     DeliveryProtocol protocol = protocols.get(config.protocol());
     if (protocol == null) {
-      park(config.protocol(), entry);
+      park(config.protocol(), batch);
       return false;
     }
-    workers.execute(
-        () -> {
-          try {
-            deliver(entry, queue, config, protocol);
-          } catch (RuntimeException e) {
-            LOG.error("Delivery of {} failed unexpectedly; it stays queued", entry.key(), e);
-            scheduler.add(entry.withRetry(Instant.now(clock).plusSeconds(60), entry.attempts()));
-          } finally {
-            deliverySlots.release();
-          }
-        });
+    workers.execute(() -> startDelivery(batch, queue, config, protocol));
     return true;
   }
 
@@ -303,15 +332,11 @@ public class QueueManager implements Reception {
     return QueueRules.resolve(rules, queue);
   }
 
-  private boolean isExpired(QueueEntry entry, QueueConfig config) {
-    return !Instant.now(clock).isBefore(entry.created().plus(config.maxAge()));
-  }
-
-  private void park(String protocolName, QueueEntry entry) {
-    List<QueueEntry> waiting = parked.computeIfAbsent(protocolName, k -> new ArrayList<>());
+  private void park(String protocolName, Batch batch) {
+    List<Batch> waiting = parked.computeIfAbsent(protocolName, k -> new ArrayList<>());
     boolean releaseNow;
     synchronized (waiting) {
-      waiting.add(entry);
+      waiting.add(batch);
       // The protocol may have registered between the lookup and the parking.
       releaseNow = protocols.containsKey(protocolName);
     }
@@ -321,25 +346,32 @@ public class QueueManager implements Reception {
       LOG.warn(
           "No delivery protocol '{}' is installed; queue {} and any other that needs it wait",
           protocolName,
-          entry.queue());
+          batch.queue());
     }
   }
 
   private void releaseParked(String protocolName) {
-    List<QueueEntry> waiting = parked.get(protocolName);
+    releaseParked(protocolName, null);
+  }
+
+  /** Schedules the parked batches again, at {@code due} or when each was due. */
+  private void releaseParked(String protocolName, Instant due) {
+    List<Batch> waiting = parked.get(protocolName);
     if (waiting == null) {
       return;
     }
-    List<QueueEntry> released;
+    List<Batch> released;
     synchronized (waiting) {
       released = new ArrayList<>(waiting);
       waiting.clear();
     }
     if (!released.isEmpty()) {
       LOG.info(
-          "Releasing {} recipients that waited for protocol '{}'", released.size(), protocolName);
+          "Releasing {} messages that waited for protocol '{}'", released.size(), protocolName);
     }
-    released.forEach(scheduler::add);
+    for (Batch batch : released) {
+      scheduler.add(due == null ? batch : batch.dueAt(due));
+    }
   }
 
   /** A changed configuration may send parked queues to another protocol: look at them again. */
@@ -347,90 +379,135 @@ public class QueueManager implements Reception {
     parked.keySet().forEach(this::releaseParked);
   }
 
-  private void deliver(
-      QueueEntry entry, QueueName queue, QueueConfig config, DeliveryProtocol protocol) {
-    MessageRecord message = spool.message(entry.key().messageId()).orElse(null);
-    if (message == null) {
-      LOG.warn("Message {} is no longer in the spool; dropping its schedule", entry.key());
-      return;
-    }
-    int attempt = entry.attempts() + 1;
-    DeliveryRequest request =
-        new DeliveryRequest(
-            message.id(),
-            message.sender(),
-            List.of(entry.recipient()),
-            queue,
-            config,
-            attempt,
-            new SpooledContent(message));
-    RecipientResult result;
-    String peer = null;
+  /** Runs on a worker: hands the batch to the protocol and books the outcome when it comes. */
+  private void startDelivery(
+      Batch batch, QueueName queue, QueueConfig config, DeliveryProtocol protocol) {
     try {
-      DeliveryResult outcome = protocol.deliver(request);
-      peer = outcome.peer();
-      result =
-          outcome.recipients().stream()
-              .filter(r -> r.recipient().equals(entry.recipient()))
-              .findFirst()
-              .orElse(
-                  new RecipientResult(
-                      entry.recipient(),
-                      Disposition.TRANSIENT_FAILURE,
-                      Response.of(
-                          451, "4.3.0", "protocol " + config.protocol() + " gave no result")));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      LOG.info("Delivery of {} interrupted by shutdown; it stays queued", entry.key());
-      return;
-    } catch (Exception e) {
-      LOG.debug("Delivery of {} through {} failed", entry.key(), config.protocol(), e);
-      result =
-          new RecipientResult(
-              entry.recipient(),
-              Disposition.TRANSIENT_FAILURE,
-              Response.of(451, "4.3.0", "protocol " + config.protocol() + " failed: " + e));
+      MessageRecord message = spool.message(batch.messageId()).orElse(null);
+      if (message == null) {
+        LOG.warn("Message {} is no longer in the spool; dropping its schedule", batch.messageId());
+        inFlight.release();
+        return;
+      }
+      int attempt = batch.attempts() + 1;
+      DeliveryRequest request =
+          new DeliveryRequest(
+              message.id(),
+              message.sender(),
+              batch.recipients(),
+              queue,
+              config,
+              attempt,
+              new SpooledContent(message));
+      CompletionStage<DeliveryResult> outcome;
+      try {
+        outcome = protocol.deliver(request);
+      } catch (RuntimeException e) {
+        outcome = CompletableFuture.failedFuture(e);
+      }
+      outcome.whenComplete(
+          (result, failure) -> {
+            try {
+              complete(batch, message, config, attempt, request, result, failure);
+            } catch (RuntimeException e) {
+              LOG.error(
+                  "Recording the outcome for {} failed; it stays queued", batch.messageId(), e);
+              scheduler.add(
+                  Batch.retry(
+                      batch.entries(), Instant.now(clock).plusSeconds(60), batch.attempts()));
+            } finally {
+              inFlight.release();
+            }
+          });
+    } catch (RuntimeException e) {
+      LOG.error("Delivery of {} could not start; it stays queued", batch.messageId(), e);
+      scheduler.add(
+          Batch.retry(batch.entries(), Instant.now(clock).plusSeconds(60), batch.attempts()));
+      inFlight.release();
     }
-    complete(entry, message, config, attempt, result, peer);
   }
 
   private void complete(
-      QueueEntry entry,
+      Batch batch,
       MessageRecord message,
       QueueConfig config,
       int attempt,
-      RecipientResult result,
-      String peer) {
-    switch (result.disposition()) {
-      case DELIVERED -> {
-        spool.remove(entry.key());
-        emit(EventType.DELIVERY, message, entry, result.response(), peer, attempt, config);
-      }
-      case PERMANENT_FAILURE -> {
-        spool.remove(entry.key());
-        emit(EventType.BOUNCE, message, entry, result.response(), peer, attempt, config);
-        LOG.info("{} to {} bounced: {}", message.id(), entry.recipient(), result.response());
-      }
-      case TRANSIENT_FAILURE -> {
-        emit(EventType.TRANSIENT_FAILURE, message, entry, result.response(), peer, attempt, config);
-        Instant next = Instant.now(clock).plus(config.retry().delayAfter(attempt));
-        if (!next.isBefore(entry.created().plus(config.maxAge()))) {
-          expire(entry.withRetry(next, attempt), config);
-          return;
+      DeliveryRequest request,
+      DeliveryResult result,
+      Throwable failure) {
+    if (failure != null || result == null) {
+      Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+      LOG.debug("Delivery of {} through {} failed", batch.messageId(), config.protocol(), cause);
+      Response response =
+          Response.of(451, "4.3.0", "protocol " + config.protocol() + " failed: " + cause);
+      result = DeliveryResult.forAll(request, Disposition.TRANSIENT_FAILURE, response, null);
+    }
+    List<QueueEntry> failed = new ArrayList<>();
+    Response lastTransient = null;
+    for (QueueEntry entry : batch.entries()) {
+      RecipientResult outcome = resultFor(result, entry, config);
+      switch (outcome.disposition()) {
+        case DELIVERED -> {
+          spool.remove(entry.key());
+          emit(EventType.DELIVERY, message, entry, outcome.response(), result, attempt, config);
         }
-        spool.reschedule(entry.key(), next, attempt, result.response().toString());
-        scheduler.add(entry.withRetry(next, attempt));
+        case PERMANENT_FAILURE -> {
+          spool.remove(entry.key());
+          emit(EventType.BOUNCE, message, entry, outcome.response(), result, attempt, config);
+          LOG.info("{} to {} bounced: {}", message.id(), entry.recipient(), outcome.response());
+        }
+        case TRANSIENT_FAILURE -> {
+          emit(
+              EventType.TRANSIENT_FAILURE,
+              message,
+              entry,
+              outcome.response(),
+              result,
+              attempt,
+              config);
+          failed.add(entry);
+          lastTransient = outcome.response();
+        }
       }
     }
+    if (failed.isEmpty()) {
+      return;
+    }
+    Instant next = Instant.now(clock).plus(config.retry().delayAfter(attempt));
+    Batch retry = Batch.retry(failed, next, attempt);
+    if (!next.isBefore(batch.created().plus(config.maxAge()))) {
+      expire(retry, config);
+      return;
+    }
+    for (QueueEntry entry : failed) {
+      spool.reschedule(entry.key(), next, attempt, lastTransient.toString());
+    }
+    scheduler.add(retry);
   }
 
-  private void expire(QueueEntry entry, QueueConfig config) {
-    MessageRecord message = spool.message(entry.key().messageId()).orElse(null);
-    spool.remove(entry.key());
-    if (message != null) {
-      Response response =
-          Response.of(551, "5.4.7", "message expired after " + config.maxAge() + " in the queue");
-      emit(EventType.EXPIRATION, message, entry, response, null, entry.attempts(), config);
+  /** The result for one entry; a protocol that left a recipient out gets a transient failure. */
+  private static RecipientResult resultFor(
+      DeliveryResult result, QueueEntry entry, QueueConfig config) {
+    for (RecipientResult candidate : result.recipients()) {
+      if (candidate.recipient().equals(entry.recipient())) {
+        return candidate;
+      }
+    }
+    return new RecipientResult(
+        entry.recipient(),
+        Disposition.TRANSIENT_FAILURE,
+        Response.of(451, "4.3.0", "protocol " + config.protocol() + " gave no result"));
+  }
+
+  private void expire(Batch batch, QueueConfig config) {
+    MessageRecord message = spool.message(batch.messageId()).orElse(null);
+    Response response =
+        Response.of(551, "5.4.7", "message expired after " + config.maxAge() + " in the queue");
+    for (QueueEntry entry : batch.entries()) {
+      spool.remove(entry.key());
+      if (message != null) {
+        emit(EventType.EXPIRATION, message, entry, response, null, entry.attempts(), config);
+      }
     }
   }
 
@@ -439,9 +516,31 @@ public class QueueManager implements Reception {
       MessageRecord message,
       QueueEntry entry,
       Response response,
-      String peer,
+      DeliveryResult result,
       int attempts,
       QueueConfig config) {
+    emit(
+        type,
+        message,
+        entry,
+        response,
+        result == null ? null : result.peer(),
+        attempts,
+        config,
+        result == null ? null : result.tlsProtocol(),
+        result == null ? null : result.tlsCipher());
+  }
+
+  private void emit(
+      EventType type,
+      MessageRecord message,
+      QueueEntry entry,
+      Response response,
+      PeerAddress peer,
+      int attempts,
+      QueueConfig config,
+      String tlsProtocol,
+      String tlsCipher) {
     EventRecord record =
         new EventRecord(
             type,
@@ -459,7 +558,9 @@ public class QueueManager implements Reception {
             message.tenant(),
             message.campaign(),
             config == null ? null : config.protocol(),
-            message.receptionProtocol());
+            message.receptionProtocol(),
+            tlsProtocol,
+            tlsCipher);
     for (EventListener listener : listeners) {
       try {
         listener.onEvent(record);

@@ -4,15 +4,14 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.PriorityQueue;
-import org.postilion.api.spool.QueueEntry;
 
 /**
- * Queue entries ordered by due time. Holds only the entries' metadata; message bytes stay in the
- * spool.
+ * Batches of queue entries ordered by due time. Holds only the entries' metadata; message bytes
+ * stay in the spool.
  */
 final class Scheduler {
-  private final PriorityQueue<QueueEntry> entries =
-      new PriorityQueue<>(Comparator.comparing(QueueEntry::due));
+  private final PriorityQueue<Batch> entries =
+      new PriorityQueue<>(Comparator.comparing(Batch::due));
   private final Clock clock;
   private boolean closed;
 
@@ -20,15 +19,15 @@ final class Scheduler {
     this.clock = clock;
   }
 
-  synchronized void add(QueueEntry entry) {
+  synchronized void add(Batch entry) {
     entries.add(entry);
     notifyAll();
   }
 
-  /** Waits for the next entry that is due; {@code null} once the scheduler is closed. */
-  synchronized QueueEntry takeDue() throws InterruptedException {
+  /** Waits for the next batch that is due; {@code null} once the scheduler is closed. */
+  synchronized Batch takeDue() throws InterruptedException {
     while (!closed) {
-      QueueEntry head = entries.peek();
+      Batch head = entries.peek();
       if (head == null) {
         wait();
         continue;

@@ -32,6 +32,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.reception.LocalListener;
 import org.postilion.api.reception.Reception;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,12 +42,12 @@ import org.slf4j.LoggerFactory;
  * handed to the queue manager and acknowledged only once it is in the spool.
  */
 @Component(
-    service = SmtpListener.class,
+    service = LocalListener.class,
     immediate = true,
     configurationPid = "org.postilion.smtp.listener",
     configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = SmtpListener.Config.class, factory = true)
-public class SmtpListener {
+public class SmtpListener implements LocalListener {
   private static final Logger LOG = LoggerFactory.getLogger(SmtpListener.class);
 
   @ObjectClassDefinition(name = "Postilion SMTP listener", description = "An ESMTP listener")
@@ -109,7 +110,8 @@ public class SmtpListener {
   }
 
   /** Where the listener is bound, with the real port when port 0 was configured. */
-  InetSocketAddress boundAddress() {
+  @Override
+  public InetSocketAddress boundAddress() {
     return server.getListenAddresses().get(0);
   }
 

@@ -1,0 +1,54 @@
+package org.postilion.delivery.smtp;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+
+/**
+ * Writes message content as SMTP DATA: a dot at the start of a line is doubled (RFC 5321 4.5.2), a
+ * lone LF becomes CRLF, and {@link #finish()} ends the data with CRLF.CRLF.
+ */
+final class DotStuffingOutput extends FilterOutputStream {
+  private boolean atLineStart = true;
+  private int previous = -1;
+
+  DotStuffingOutput(OutputStream out) {
+    super(out);
+  }
+
+  @Override
+  public void write(int b) throws IOException {
+    if (b == '\n' && previous != '\r') {
+      out.write('\r');
+    }
+    if (atLineStart && b == '.') {
+      out.write('.');
+    }
+    out.write(b);
+    atLineStart = b == '\n';
+    previous = b;
+  }
+
+  @Override
+  public void write(byte[] bytes, int offset, int length) throws IOException {
+    for (int i = offset; i < offset + length; i++) {
+      write(bytes[i]);
+    }
+  }
+
+  /** Completes the last line if needed and writes the terminating dot line. */
+  void finish() throws IOException {
+    if (!atLineStart) {
+      if (previous != '\r') {
+        out.write('\r');
+      }
+      out.write('\n');
+    }
+    out.write(new byte[] {'.', '\r', '\n'});
+  }
+
+  @Override
+  public void close() {
+    // The connection outlives the message: closing the data must not close the socket.
+  }
+}

@@ -1,0 +1,488 @@
+package org.postilion.delivery.smtp;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import org.postilion.api.delivery.DeliveryRequest;
+import org.postilion.api.delivery.Disposition;
+import org.postilion.api.delivery.PeerAddress;
+import org.postilion.api.delivery.RecipientResult;
+import org.postilion.api.delivery.Response;
+
+/**
+ * One SMTP client connection to one host, used for one message at a time by the thread that owns
+ * it. Every read has a deadline; a reply that is not SMTP, a closed connection or a timeout is a
+ * {@link ConnectionLost}, after which the connection is not used again.
+ */
+final class SmtpConnection implements AutoCloseable {
+  private static final int MAX_REPLY_LINES = 100;
+  private static final int MAX_LINE = 4096;
+  private static final String[] TLS_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+  /** The connection can no longer be used; the attempt failed with {@link #response()}. */
+  static final class ConnectionLost extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final transient Response response;
+
+    /** True when nothing of the current transaction had been sent: it may be tried elsewhere. */
+    private final boolean beforeTransaction;
+
+    ConnectionLost(Response response, boolean beforeTransaction, Throwable cause) {
+      super(response.toString(), cause);
+      this.response = response;
+      this.beforeTransaction = beforeTransaction;
+    }
+
+    Response response() {
+      return response;
+    }
+
+    boolean beforeTransaction() {
+      return beforeTransaction;
+    }
+  }
+
+  /** Timeouts: connecting, each command, and the reply after the final dot. */
+  record Timeouts(Duration connect, Duration command, Duration dataDone) {}
+
+  private final Socket plain;
+  private Socket socket;
+  private InputStream in;
+  private OutputStream out;
+  private final PeerAddress peer;
+  private final Timeouts timeouts;
+  private Set<String> keywords = Set.of();
+  private long maxSize;
+  private String tlsProtocol;
+  private String tlsCipher;
+  private int transactions;
+
+  private SmtpConnection(Socket socket, PeerAddress peer, Timeouts timeouts) throws IOException {
+    this.plain = socket;
+    this.peer = peer;
+    this.timeouts = timeouts;
+    useSocket(socket);
+  }
+
+  private void useSocket(Socket newSocket) throws IOException {
+    socket = newSocket;
+    in = new BufferedInputStream(newSocket.getInputStream(), 8192);
+    out = new BufferedOutputStream(newSocket.getOutputStream(), 65536);
+  }
+
+  /**
+   * Connects, reads the greeting, says EHLO (HELO when EHLO is refused) and starts TLS as {@code
+   * tls} asks.
+   *
+   * @throws DeliveryFailure when this host will not take mail now; the next host may
+   */
+  static SmtpConnection open(
+      String hostName,
+      InetAddress address,
+      int port,
+      String ehloName,
+      TlsMode tls,
+      TlsContexts contexts,
+      Timeouts timeouts)
+      throws DeliveryFailure {
+    PeerAddress peer = new PeerAddress(hostName, address.getHostAddress());
+    Socket socket = new Socket();
+    SmtpConnection connection = null;
+    try {
+      socket.connect(new InetSocketAddress(address, port), (int) timeouts.connect().toMillis());
+      socket.setTcpNoDelay(true);
+      connection = new SmtpConnection(socket, peer, timeouts);
+      Reply greeting = connection.read(timeouts.command(), true);
+      if (greeting.code() != 220) {
+        throw new DeliveryFailure(
+            Response.of(
+                451,
+                "4.4.0",
+                "greeting of " + peer + " was: " + greeting.code() + " " + greeting.text()));
+      }
+      connection.hello(ehloName);
+      if (tls != TlsMode.DISABLED) {
+        if (connection.keywords.contains("STARTTLS")) {
+          connection.startTls(hostName, tls, contexts, ehloName);
+        } else if (tls.required) {
+          throw new DeliveryFailure(
+              Response.of(
+                  451,
+                  "4.7.10",
+                  peer
+                      + " does not offer STARTTLS and smtp.tls="
+                      + tls.name().toLowerCase(Locale.ROOT)));
+        }
+      }
+      return connection;
+    } catch (ConnectionLost e) {
+      closeQuietly(socket);
+      throw new DeliveryFailure(e.response(), e);
+    } catch (DeliveryFailure e) {
+      if (connection != null) {
+        connection.close();
+      } else {
+        closeQuietly(socket);
+      }
+      throw e;
+    } catch (IOException e) {
+      closeQuietly(socket);
+      throw new DeliveryFailure(
+          Response.of(
+              451, "4.4.1", "cannot connect to " + peer + " port " + port + ": " + e.getMessage()),
+          e);
+    }
+  }
+
+  private void hello(String ehloName) throws ConnectionLost, DeliveryFailure {
+    Reply ehlo = command("EHLO " + ehloName, timeouts.command(), true);
+    if (ehlo.code() == 250) {
+      Set<String> found = new HashSet<>();
+      long size = 0;
+      for (String line : ehlo.lines().subList(1, ehlo.lines().size())) {
+        String[] words = line.trim().split("\\s+");
+        String keyword = words[0].toUpperCase(Locale.ROOT);
+        found.add(keyword);
+        if (keyword.equals("SIZE") && words.length > 1) {
+          try {
+            size = Long.parseLong(words[1]);
+          } catch (NumberFormatException e) {
+            size = 0;
+          }
+        }
+      }
+      keywords = found;
+      maxSize = size;
+      return;
+    }
+    Reply helo = command("HELO " + ehloName, timeouts.command(), true);
+    if (helo.code() != 250) {
+      throw new DeliveryFailure(
+          Response.of(
+              451, "4.4.0", peer + " refused EHLO and HELO: " + helo.code() + " " + helo.text()));
+    }
+    keywords = Set.of();
+    maxSize = 0;
+  }
+
+  private void startTls(String hostName, TlsMode tls, TlsContexts contexts, String ehloName)
+      throws ConnectionLost, DeliveryFailure {
+    Reply reply = command("STARTTLS", timeouts.command(), true);
+    if (reply.code() != 220) {
+      if (tls.required) {
+        throw new DeliveryFailure(
+            Response.of(
+                451, "4.7.10", peer + " refused STARTTLS: " + reply.code() + " " + reply.text()));
+      }
+      return;
+    }
+    try {
+      SSLContext context = tls.verify ? contexts.verifying() : contexts.trustingAll();
+      SSLSocket ssl =
+          (SSLSocket)
+              context.getSocketFactory().createSocket(plain, hostName, plain.getPort(), true);
+      SSLParameters parameters = ssl.getSSLParameters();
+      parameters.setProtocols(TLS_PROTOCOLS);
+      if (tls.verify) {
+        // Check the certificate names the MX host, as HTTPS checks a web server's.
+        parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      }
+      ssl.setSSLParameters(parameters);
+      ssl.setSoTimeout((int) timeouts.command().toMillis());
+      ssl.startHandshake();
+      tlsProtocol = ssl.getSession().getProtocol();
+      tlsCipher = ssl.getSession().getCipherSuite();
+      useSocket(ssl);
+    } catch (IOException e) {
+      throw new DeliveryFailure(
+          Response.of(451, "4.7.5", "TLS with " + peer + " failed: " + e.getMessage()), e);
+    }
+    // RFC 3207: forget what the server said before TLS and ask again.
+    hello(ehloName);
+  }
+
+  /** True when the server supports {@code keyword} in its EHLO reply. */
+  boolean supports(String keyword) {
+    return keywords.contains(keyword);
+  }
+
+  PeerAddress peer() {
+    return peer;
+  }
+
+  String tlsProtocol() {
+    return tlsProtocol;
+  }
+
+  String tlsCipher() {
+    return tlsCipher;
+  }
+
+  int transactions() {
+    return transactions;
+  }
+
+  /**
+   * Runs one mail transaction for all recipients of the request.
+   *
+   * @throws ConnectionLost when the connection broke; the results of this attempt are unknown
+   */
+  List<RecipientResult> send(DeliveryRequest request, boolean eightBit) throws ConnectionLost {
+    transactions++;
+    long size = request.content().size();
+    List<String> recipients = request.recipients();
+    if (maxSize > 0 && size > maxSize) {
+      return all(
+          recipients,
+          Response.of(
+              552,
+              "5.3.4",
+              "message of "
+                  + size
+                  + " bytes exceeds the "
+                  + maxSize
+                  + " bytes "
+                  + peer
+                  + " accepts"));
+    }
+    if (eightBit && !supports("8BITMIME")) {
+      return all(
+          recipients,
+          Response.of(554, "5.6.3", peer + " does not accept 8-bit content (no 8BITMIME)"));
+    }
+    String mail =
+        "MAIL FROM:<"
+            + request.sender()
+            + ">"
+            + (supports("SIZE") ? " SIZE=" + size : "")
+            + (eightBit ? " BODY=8BITMIME" : "");
+    boolean pipelining = supports("PIPELINING");
+    Reply mailReply;
+    List<Reply> rcptReplies = new ArrayList<>();
+    Reply dataReply = null;
+    if (pipelining) {
+      writeLine(mail, true);
+      for (String recipient : recipients) {
+        writeLine("RCPT TO:<" + recipient + ">", false);
+      }
+      writeLine("DATA", false);
+      flush(true);
+      mailReply = read(timeouts.command(), true);
+      for (int i = 0; i < recipients.size(); i++) {
+        rcptReplies.add(read(timeouts.command(), false));
+      }
+      dataReply = read(timeouts.command(), false);
+    } else {
+      mailReply = command(mail, timeouts.command(), true);
+      if (mailReply.isPositive()) {
+        for (String recipient : recipients) {
+          rcptReplies.add(command("RCPT TO:<" + recipient + ">", timeouts.command(), false));
+        }
+      }
+    }
+    if (!mailReply.isPositive()) {
+      reset();
+      return all(recipients, mailReply.toResponse());
+    }
+    List<RecipientResult> results = new ArrayList<>();
+    List<String> accepted = new ArrayList<>();
+    for (int i = 0; i < recipients.size(); i++) {
+      Reply reply = rcptReplies.get(i);
+      if (reply.isPositive()) {
+        accepted.add(recipients.get(i));
+      } else {
+        results.add(result(recipients.get(i), reply.toResponse()));
+      }
+    }
+    if (accepted.isEmpty()) {
+      reset();
+      return results;
+    }
+    if (dataReply == null) {
+      dataReply = command("DATA", timeouts.command(), false);
+    }
+    if (dataReply.code() != 354) {
+      reset();
+      Response refused = dataReply.toResponse();
+      accepted.forEach(r -> results.add(result(r, refused)));
+      return results;
+    }
+    Reply done = sendContent(request);
+    Response response = done.toResponse();
+    accepted.forEach(r -> results.add(result(r, response)));
+    return results;
+  }
+
+  private Reply sendContent(DeliveryRequest request) throws ConnectionLost {
+    try (InputStream content = request.content().open()) {
+      DotStuffingOutput stuffing = new DotStuffingOutput(out);
+      content.transferTo(stuffing);
+      stuffing.finish();
+      out.flush();
+    } catch (IOException e) {
+      throw lost("sending the message to " + peer + " failed: " + e.getMessage(), false, e);
+    }
+    return read(timeouts.dataDone(), false);
+  }
+
+  /** Ends the transaction after a refusal so the connection can carry the next one. */
+  private void reset() throws ConnectionLost {
+    command("RSET", timeouts.command(), false);
+  }
+
+  /** Says QUIT and closes; errors no longer matter at that point. */
+  void quit() {
+    try {
+      writeLine("QUIT", false);
+      flush(false);
+      read(Duration.ofSeconds(5), false);
+    } catch (ConnectionLost e) {
+      // The server may close first; the connection is going anyway.
+    }
+    close();
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(socket);
+    closeQuietly(plain);
+  }
+
+  private static List<RecipientResult> all(List<String> recipients, Response response) {
+    return recipients.stream().map(r -> result(r, response)).toList();
+  }
+
+  private static RecipientResult result(String recipient, Response response) {
+    Disposition disposition =
+        response.code() >= 200 && response.code() < 300
+            ? Disposition.DELIVERED
+            : response.isPermanentFailure()
+                ? Disposition.PERMANENT_FAILURE
+                : Disposition.TRANSIENT_FAILURE;
+    return new RecipientResult(recipient, disposition, response);
+  }
+
+  private Reply command(String line, Duration timeout, boolean beforeTransaction)
+      throws ConnectionLost {
+    writeLine(line, beforeTransaction);
+    flush(beforeTransaction);
+    return read(timeout, beforeTransaction);
+  }
+
+  private void writeLine(String line, boolean beforeTransaction) throws ConnectionLost {
+    try {
+      out.write(line.getBytes(StandardCharsets.UTF_8));
+      out.write('\r');
+      out.write('\n');
+    } catch (IOException e) {
+      throw lost("writing to " + peer + " failed: " + e.getMessage(), beforeTransaction, e);
+    }
+  }
+
+  private void flush(boolean beforeTransaction) throws ConnectionLost {
+    try {
+      out.flush();
+    } catch (IOException e) {
+      throw lost("writing to " + peer + " failed: " + e.getMessage(), beforeTransaction, e);
+    }
+  }
+
+  /** Reads one reply, all its lines; anything but a well-formed SMTP reply loses the connection. */
+  private Reply read(Duration timeout, boolean beforeTransaction) throws ConnectionLost {
+    try {
+      socket.setSoTimeout((int) timeout.toMillis());
+      List<String> lines = new ArrayList<>();
+      int code = -1;
+      while (true) {
+        String line = readLine();
+        if (line == null) {
+          throw lost(peer + " closed the connection", beforeTransaction, null);
+        }
+        if (line.length() < 3
+            || !Character.isDigit(line.charAt(0))
+            || !Character.isDigit(line.charAt(1))
+            || !Character.isDigit(line.charAt(2))
+            || (line.length() > 3 && line.charAt(3) != ' ' && line.charAt(3) != '-')) {
+          throw lost(
+              "garbled reply from " + peer + ": " + printable(line), beforeTransaction, null);
+        }
+        int lineCode = Integer.parseInt(line.substring(0, 3));
+        if (code >= 0 && lineCode != code) {
+          throw lost(
+              "inconsistent reply codes from " + peer + ": " + printable(line),
+              beforeTransaction,
+              null);
+        }
+        code = lineCode;
+        lines.add(line.length() > 4 ? line.substring(4) : "");
+        if (lines.size() > MAX_REPLY_LINES) {
+          throw lost(
+              "reply of more than " + MAX_REPLY_LINES + " lines from " + peer,
+              beforeTransaction,
+              null);
+        }
+        if (line.length() == 3 || line.charAt(3) == ' ') {
+          return new Reply(code, lines);
+        }
+      }
+    } catch (SocketTimeoutException e) {
+      throw lost(
+          "no reply from " + peer + " within " + timeout.toSeconds() + " s", beforeTransaction, e);
+    } catch (IOException e) {
+      throw lost("reading from " + peer + " failed: " + e.getMessage(), beforeTransaction, e);
+    }
+  }
+
+  /** A line without its CRLF (a bare LF is accepted); null at the end of the stream. */
+  private String readLine() throws IOException, ConnectionLost {
+    ByteArrayOutputStream line = new ByteArrayOutputStream(128);
+    int b;
+    while ((b = in.read()) != -1) {
+      if (b == '\n') {
+        byte[] bytes = line.toByteArray();
+        int length =
+            bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+        return new String(bytes, 0, length, StandardCharsets.UTF_8);
+      }
+      if (line.size() >= MAX_LINE) {
+        throw lost("reply line longer than " + MAX_LINE + " bytes from " + peer, false, null);
+      }
+      line.write(b);
+    }
+    return null;
+  }
+
+  private ConnectionLost lost(String text, boolean beforeTransaction, Throwable cause) {
+    return new ConnectionLost(Response.of(451, "4.4.2", text), beforeTransaction, cause);
+  }
+
+  private static String printable(String line) {
+    String cut = line.length() > 200 ? line.substring(0, 200) + "..." : line;
+    return cut.replaceAll("[^\\x20-\\x7e]", "?");
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // Closing a broken connection may fail; it is gone either way.
+    }
+  }
+}

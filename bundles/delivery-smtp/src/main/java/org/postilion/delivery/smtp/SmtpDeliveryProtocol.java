@@ -1,0 +1,224 @@
+package org.postilion.delivery.smtp;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.delivery.DeliveryProtocol;
+import org.postilion.api.delivery.DeliveryRequest;
+import org.postilion.api.delivery.DeliveryResult;
+import org.postilion.api.delivery.Disposition;
+import org.postilion.api.delivery.Response;
+import org.postilion.api.message.Addresses;
+import org.postilion.api.queue.Durations;
+import org.postilion.api.reception.LocalListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.ExtendedResolver;
+import org.xbill.DNS.Resolver;
+import org.xbill.DNS.SimpleResolver;
+
+/**
+ * Delivers over SMTP to the recipient domain's MX hosts, or to the smarthosts of the queue's {@code
+ * smtp.mx_list}. The call returns at once: DNS is asked asynchronously and the message waits in its
+ * destination site's ready queue for one of that site's connections.
+ */
+@Component(
+    service = DeliveryProtocol.class,
+    immediate = true,
+    property = DeliveryProtocol.PROTOCOL + "=" + SmtpDeliveryProtocol.NAME,
+    configurationPid = "org.postilion.delivery.smtp")
+@Designate(ocd = SmtpDeliveryProtocol.Config.class)
+public class SmtpDeliveryProtocol implements DeliveryProtocol, Site.Environment {
+  static final String NAME = "smtp";
+  private static final Logger LOG = LoggerFactory.getLogger(SmtpDeliveryProtocol.class);
+
+  @ObjectClassDefinition(name = "Postilion SMTP delivery", description = "protocol=smtp")
+  public @interface Config {
+    @AttributeDefinition(description = "Name said in EHLO; empty for this host's name")
+    String ehlo__name() default "";
+
+    @AttributeDefinition(description = "DNS servers (host or host:port); empty for the system's")
+    String resolver_servers() default "";
+
+    @AttributeDefinition(description = "Time to wait for a DNS answer")
+    String resolver_timeout() default "5s";
+
+    @AttributeDefinition(description = "Time to wait for a TCP connection")
+    String connect__timeout() default "30s";
+
+    @AttributeDefinition(description = "Time to wait for the reply to each command")
+    String command__timeout() default "5m";
+
+    @AttributeDefinition(description = "Time to wait for the reply after the message data")
+    String data__timeout() default "10m";
+
+    @AttributeDefinition(description = "An unused connection is closed after this")
+    String idle__timeout() default "60s";
+  }
+
+  private final Map<String, Site> sites = new ConcurrentHashMap<>();
+  private final List<LocalListener> listeners = new CopyOnWriteArrayList<>();
+  private final LoopGuard loopGuard = new LoopGuard(this::listenerAddresses);
+  private final TlsContexts tls = new TlsContexts();
+  private RouteResolver resolver;
+  private SmtpConnection.Timeouts timeouts;
+  private long idleTimeoutMillis;
+  private String ehloName;
+
+  @Activate
+  void activate(Config config) {
+    ehloName = config.ehlo__name().isBlank() ? localHostName() : config.ehlo__name().trim();
+    timeouts =
+        new SmtpConnection.Timeouts(
+            Durations.parse(config.connect__timeout()),
+            Durations.parse(config.command__timeout()),
+            Durations.parse(config.data__timeout()));
+    idleTimeoutMillis = Durations.parse(config.idle__timeout()).toMillis();
+    resolver =
+        new RouteResolver(
+            dnsResolver(config.resolver_servers(), Durations.parse(config.resolver_timeout())),
+            Clock.systemUTC());
+    LOG.info("SMTP delivery ready, EHLO {}", ehloName);
+  }
+
+  @Deactivate
+  void deactivate() throws InterruptedException {
+    sites.values().forEach(Site::close);
+    for (Site site : sites.values()) {
+      site.awaitStop(5_000);
+    }
+  }
+
+  @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+  void addListener(LocalListener listener) {
+    listeners.add(listener);
+  }
+
+  void removeListener(LocalListener listener) {
+    listeners.remove(listener);
+  }
+
+  @Override
+  public CompletionStage<DeliveryResult> deliver(DeliveryRequest request) {
+    DestinationSettings settings;
+    try {
+      settings = DestinationSettings.from(request.config(), ehloName);
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.completedFuture(
+          DeliveryResult.forAll(
+              request,
+              Disposition.TRANSIENT_FAILURE,
+              Response.of(
+                  451,
+                  "4.3.5",
+                  "queue configuration " + request.config().source() + ": " + e.getMessage()),
+              null));
+    }
+    String domain = Addresses.domainOf(request.recipients().get(0));
+    CompletableFuture<Route> route =
+        settings.mxList().isEmpty()
+            ? resolver.mxRoute(domain, settings.port())
+            : resolver.hostRoute(settings.mxList(), settings.port());
+    return route
+        .thenCompose(
+            resolved -> {
+              DeliveryJob job =
+                  new DeliveryJob(request, resolved, settings, new CompletableFuture<>());
+              String key = resolved.siteName() + "|" + settings.tls() + "|" + settings.ehloName();
+              sites.computeIfAbsent(key, k -> new Site(resolved.siteName(), this)).submit(job);
+              return job.result();
+            })
+        .exceptionally(error -> routeFailure(request, error));
+  }
+
+  private static DeliveryResult routeFailure(DeliveryRequest request, Throwable error) {
+    Throwable cause = RouteResolver.rootCause(error);
+    if (cause instanceof DeliveryFailure failure) {
+      Response response = failure.response();
+      return DeliveryResult.forAll(
+          request,
+          response.isPermanentFailure()
+              ? Disposition.PERMANENT_FAILURE
+              : Disposition.TRANSIENT_FAILURE,
+          response,
+          null);
+    }
+    throw error instanceof CompletionException c ? c : new CompletionException(error);
+  }
+
+  @Override
+  public TlsContexts tls() {
+    return tls;
+  }
+
+  @Override
+  public LoopGuard loopGuard() {
+    return loopGuard;
+  }
+
+  @Override
+  public SmtpConnection.Timeouts timeouts() {
+    return timeouts;
+  }
+
+  @Override
+  public long idleTimeoutMillis() {
+    return idleTimeoutMillis;
+  }
+
+  private Collection<InetSocketAddress> listenerAddresses() {
+    List<InetSocketAddress> addresses = new ArrayList<>();
+    for (LocalListener listener : listeners) {
+      addresses.add(listener.boundAddress());
+    }
+    return addresses;
+  }
+
+  static Resolver dnsResolver(String servers, Duration timeout) {
+    Resolver resolver;
+    if (servers.isBlank()) {
+      resolver = new ExtendedResolver();
+    } else {
+      List<Resolver> configured = new ArrayList<>();
+      for (String server : servers.split("[,\\s]+")) {
+        if (!server.isBlank()) {
+          HostSpec spec = HostSpec.parse(server.trim());
+          configured.add(
+              new SimpleResolver(
+                  new InetSocketAddress(spec.host(), spec.port() == 0 ? 53 : spec.port())));
+        }
+      }
+      resolver = new ExtendedResolver(configured);
+    }
+    resolver.setTimeout(timeout);
+    return resolver;
+  }
+
+  private static String localHostName() {
+    try {
+      return InetAddress.getLocalHost().getCanonicalHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+}

@@ -1,0 +1,160 @@
+package org.postilion.itests;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.postilion.testkit.DnsResponder;
+import org.postilion.testkit.TestSmtpServer;
+
+/**
+ * SMTP delivery through the real distribution: accepted over SMTP, spooled, and relayed to a real
+ * SMTP server started by the test, through a smarthost list or through MX records served by a DNS
+ * responder on 127.0.0.1.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class SmtpDeliveryIT extends PostilionTestSupport {
+  private static final String DNS_PORT_PROPERTY = "postilion.itest.dns.port";
+
+  @Override
+  protected Option[] extraOptions() {
+    String dnsPort = String.valueOf(freePort());
+    return new Option[] {
+      systemProperty(DNS_PORT_PROPERTY).value(dnsPort),
+      editConfigurationFilePut(
+          "etc/org.postilion.delivery.smtp.cfg", "resolver.servers", "127.0.0.1:" + dnsPort),
+      editConfigurationFilePut("etc/org.postilion.delivery.smtp.cfg", "command_timeout", "10s"),
+      editConfigurationFilePut("etc/org.postilion.delivery.smtp.cfg", "idle_timeout", "2s"),
+    };
+  }
+
+  private static String message(String subject) {
+    return "From: sender@example.org\r\nTo: rcpt\r\nSubject: "
+        + subject
+        + "\r\n\r\nline one\r\n.a dotted line\r\n\u00e9t\u00e9 8-bit\r\n";
+  }
+
+  /** Routes {@code domain} to the test server as a smarthost, retrying after a second. */
+  private void routeToSmarthost(String domain, TestSmtpServer server) throws Exception {
+    writeQueueConfig(
+        "itest-" + domain.replace('.', '-'),
+        "match.domain = "
+            + domain
+            + "\nprotocol = smtp\nsmtp.mx_list = [127.0.0.1]:"
+            + server.port()
+            + "\nsmtp.allow_loopback = true\nsmtp.tls = disabled\nretry.interval = 1s\n");
+  }
+
+  private static String send(String recipient, String content) throws Exception {
+    try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+      return smtp.sendMessage("sender@example.org", recipient, content);
+    }
+  }
+
+  @Test
+  public void relaysTheExactBytesToASmarthost() throws Exception {
+    try (TestSmtpServer sink = new TestSmtpServer(null)) {
+      routeToSmarthost("relay.test", sink);
+      String content = message("exact");
+      assertTrue(send("alice@relay.test", content).startsWith("250 "));
+      await("the sink to receive the message", WAIT, () -> sink.received().size() == 1);
+      TestSmtpServer.Received received = sink.received().get(0);
+      assertArrayEquals(content.getBytes(StandardCharsets.ISO_8859_1), received.content());
+      assertEquals("sender@example.org", received.sender());
+      await(
+          "a Delivery record naming the peer",
+          WAIT,
+          () -> hasRecord("Delivery", "alice@relay.test", "\"addr\":\"127.0.0.1\""));
+    }
+  }
+
+  @Test
+  public void aTransientReplyIsRetriedThenDelivered() throws Exception {
+    try (TestSmtpServer sink = new TestSmtpServer(null)) {
+      AtomicInteger dots = new AtomicInteger();
+      sink.replies(
+          command ->
+              command.equals(".") && dots.incrementAndGet() == 1
+                  ? "451 4.3.0 busy, come back"
+                  : null);
+      routeToSmarthost("retry.test", sink);
+      assertTrue(send("bob@retry.test", message("retry")).startsWith("250 "));
+      await(
+          "a TransientFailure record with the server's reply",
+          WAIT,
+          () -> hasRecord("TransientFailure", "bob@retry.test", "busy, come back"));
+      await("the retried delivery", WAIT, () -> sink.received().size() == 1);
+      await(
+          "a Delivery record", WAIT, () -> hasRecord("Delivery", "bob@retry.test", "\"code\":250"));
+      assertEquals(2, dots.get());
+    }
+  }
+
+  @Test
+  public void aPermanentReplyBouncesWithoutRetry() throws Exception {
+    try (TestSmtpServer sink = new TestSmtpServer(null)) {
+      AtomicInteger rcpts = new AtomicInteger();
+      sink.replies(
+          command -> {
+            if (command.startsWith("RCPT")) {
+              rcpts.incrementAndGet();
+              return "550 5.1.1 no such user here";
+            }
+            return null;
+          });
+      routeToSmarthost("bounce.test", sink);
+      assertTrue(send("carol@bounce.test", message("bounce")).startsWith("250 "));
+      await(
+          "a Bounce record with the server's reply",
+          WAIT,
+          () ->
+              hasRecord("Bounce", "carol@bounce.test", "\"enhanced_code\":\"5.1.1\"")
+                  && hasRecord("Bounce", "carol@bounce.test", "no such user here"));
+      Thread.sleep(3000);
+      assertEquals("one attempt only", 1, rcpts.get());
+      assertFalse(hasRecord("TransientFailure", "carol@bounce.test", ""));
+      assertTrue(sink.received().isEmpty());
+    }
+  }
+
+  @Test
+  public void resolvesMxRecordsAndBouncesNullMx() throws Exception {
+    try (TestSmtpServer mx = new TestSmtpServer(null);
+        DnsResponder dns = new DnsResponder(Integer.getInteger(DNS_PORT_PROPERTY))) {
+      dns.add("mx.test.", 300, "MX", "20 backup.mx.test.")
+          .add("mx.test.", 300, "MX", "10 primary.mx.test.")
+          .add("primary.mx.test.", 300, "A", "127.0.0.1")
+          .add("backup.mx.test.", 300, "A", "127.0.0.1")
+          .add("nullmx.test.", 300, "MX", "0 .");
+      writeQueueConfig(
+          "itest-mx",
+          "match.domain = *.test\nprotocol = smtp\nsmtp.port = "
+              + mx.port()
+              + "\nsmtp.allow_loopback = true\nsmtp.tls = disabled\n");
+      assertTrue(send("dave@mx.test", message("mx")).startsWith("250 "));
+      await("delivery to the MX host", WAIT, () -> mx.received().size() == 1);
+      await(
+          "a Delivery record from the primary MX",
+          WAIT,
+          () -> hasRecord("Delivery", "dave@mx.test", "\"name\":\"primary.mx.test\""));
+
+      assertTrue(send("erin@nullmx.test", message("nullmx")).startsWith("250 "));
+      await(
+          "a Bounce record for the null MX",
+          WAIT,
+          () -> hasRecord("Bounce", "erin@nullmx.test", "\"enhanced_code\":\"5.1.10\""));
+    }
+  }
+}
