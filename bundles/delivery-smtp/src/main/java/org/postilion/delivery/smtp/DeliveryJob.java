@@ -1,5 +1,6 @@
 package org.postilion.delivery.smtp;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.CompletableFuture;
@@ -13,16 +14,44 @@ record DeliveryJob(
     DestinationSettings settings,
     CompletableFuture<DeliveryResult> result) {
 
-  /** True when the message has a byte above 127: it then needs 8BITMIME (RFC 6152). */
-  boolean eightBit() throws IOException {
+  /** Messages up to this size are read from the spool once and kept for the attempt. */
+  static final int IN_MEMORY_LIMIT = 1024 * 1024;
+
+  /**
+   * The message's bytes for this attempt: read once from the spool for a message of ordinary size,
+   * so the 8-bit check and the sending do not both go to the disk.
+   */
+  Content content() throws IOException {
+    long size = request.content().size();
+    if (size <= IN_MEMORY_LIMIT) {
+      byte[] bytes;
+      try (InputStream in = request.content().open()) {
+        bytes = in.readAllBytes();
+      }
+      return new Content(bytes, hasEightBit(new ByteArrayInputStream(bytes)), request);
+    }
+    boolean eightBit;
     try (InputStream in = request.content().open()) {
-      byte[] buffer = new byte[8192];
-      int n;
-      while ((n = in.read(buffer)) > 0) {
-        for (int i = 0; i < n; i++) {
-          if (buffer[i] < 0) {
-            return true;
-          }
+      eightBit = hasEightBit(in);
+    }
+    return new Content(null, eightBit, request);
+  }
+
+  /** The bytes in memory, or null to stream them from the spool again. */
+  record Content(byte[] bytes, boolean eightBit, DeliveryRequest request) {
+    InputStream open() throws IOException {
+      return bytes != null ? new ByteArrayInputStream(bytes) : request.content().open();
+    }
+  }
+
+  /** True when the message has a byte above 127: it then needs 8BITMIME (RFC 6152). */
+  private static boolean hasEightBit(InputStream in) throws IOException {
+    byte[] buffer = new byte[8192];
+    int n;
+    while ((n = in.read(buffer)) > 0) {
+      for (int i = 0; i < n; i++) {
+        if (buffer[i] < 0) {
+          return true;
         }
       }
     }

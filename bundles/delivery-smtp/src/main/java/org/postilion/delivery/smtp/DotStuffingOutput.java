@@ -29,11 +29,24 @@ final class DotStuffingOutput extends FilterOutputStream {
     previous = b;
   }
 
+  /** Copies runs of ordinary bytes in one write; only line ends and leading dots are special. */
   @Override
   public void write(byte[] bytes, int offset, int length) throws IOException {
-    for (int i = offset; i < offset + length; i++) {
-      write(bytes[i]);
+    int runStart = offset;
+    int end = offset + length;
+    for (int i = offset; i < end; i++) {
+      byte b = bytes[i];
+      boolean special = b == '\n' || (atLineStart && b == '.');
+      if (!special) {
+        atLineStart = false;
+        previous = b;
+        continue;
+      }
+      out.write(bytes, runStart, i - runStart);
+      write(b);
+      runStart = i + 1;
     }
+    out.write(bytes, runStart, end - runStart);
   }
 
   /** Completes the last line if needed and writes the terminating dot line. */

@@ -140,9 +140,9 @@ final class Site {
 
   /** Delivers one job, completing its result; returns the connection to keep, or null. */
   private SmtpConnection deliver(DeliveryJob job, SmtpConnection connection) {
-    boolean eightBit;
+    DeliveryJob.Content content;
     try {
-      eightBit = job.eightBit();
+      content = job.content();
     } catch (IOException e) {
       job.result().completeExceptionally(e);
       return connection;
@@ -158,7 +158,7 @@ final class Site {
         }
       }
       try {
-        List<RecipientResult> results = connection.send(job.request(), eightBit);
+        List<RecipientResult> results = connection.send(job.request(), content);
         job.result()
             .complete(
                 new DeliveryResult(

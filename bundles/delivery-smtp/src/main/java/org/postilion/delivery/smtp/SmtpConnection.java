@@ -244,7 +244,9 @@ final class SmtpConnection implements AutoCloseable {
    *
    * @throws ConnectionLost when the connection broke; the results of this attempt are unknown
    */
-  List<RecipientResult> send(DeliveryRequest request, boolean eightBit) throws ConnectionLost {
+  List<RecipientResult> send(DeliveryRequest request, DeliveryJob.Content content)
+      throws ConnectionLost {
+    boolean eightBit = content.eightBit();
     transactions++;
     long size = request.content().size();
     List<String> recipients = request.recipients();
@@ -324,16 +326,16 @@ final class SmtpConnection implements AutoCloseable {
       accepted.forEach(r -> results.add(result(r, refused)));
       return results;
     }
-    Reply done = sendContent(request);
+    Reply done = sendContent(content);
     Response response = done.toResponse();
     accepted.forEach(r -> results.add(result(r, response)));
     return results;
   }
 
-  private Reply sendContent(DeliveryRequest request) throws ConnectionLost {
-    try (InputStream content = request.content().open()) {
+  private Reply sendContent(DeliveryJob.Content content) throws ConnectionLost {
+    try (InputStream in = content.open()) {
       DotStuffingOutput stuffing = new DotStuffingOutput(out);
-      content.transferTo(stuffing);
+      in.transferTo(stuffing);
       stuffing.finish();
       out.flush();
     } catch (IOException e) {
