@@ -5,32 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.postilion.testkit.TypedConfig;
 
 class QueueDefinitionTest {
-
-  /** The typed configuration as DS builds it: the cfg's keys, else the declared defaults. */
-  private static QueueDefinition.Config config(Map<String, String> keys) {
-    return (QueueDefinition.Config)
-        Proxy.newProxyInstance(
-            QueueDefinition.Config.class.getClassLoader(),
-            new Class<?>[] {QueueDefinition.Config.class},
-            (proxy, method, args) -> {
-              String key =
-                  method.getName().replace("__", "\0").replace('_', '.').replace('\0', '_');
-              return keys.containsKey(key) ? keys.get(key) : method.getDefaultValue();
-            });
-  }
 
   private static QueueRule rule(Map<String, String> keys) {
     Map<String, Object> properties = new HashMap<>(keys);
     properties.put("service.pid", "org.postilion.queue~test");
     properties.put("felix.fileinstall.filename", "file:/etc/org.postilion.queue-test.cfg");
-    return QueueDefinition.toRule("org.postilion.queue-test.cfg", config(keys), properties);
+    return QueueDefinition.toRule(
+        "org.postilion.queue-test.cfg",
+        TypedConfig.of(QueueDefinition.Config.class, keys),
+        properties);
   }
 
   @Test

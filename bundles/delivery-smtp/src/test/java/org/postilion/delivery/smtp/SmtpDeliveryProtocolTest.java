@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
-import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -35,6 +34,7 @@ import org.postilion.api.queue.QueueName;
 import org.postilion.api.queue.RetrySchedule;
 import org.postilion.testkit.SelfSignedTls;
 import org.postilion.testkit.TestSmtpServer;
+import org.postilion.testkit.TypedConfig;
 
 class SmtpDeliveryProtocolTest {
   private static final byte[] MESSAGE =
@@ -49,7 +49,8 @@ class SmtpDeliveryProtocolTest {
   void startProtocol() {
     protocol = new SmtpDeliveryProtocol();
     protocol.activate(
-        config(
+        TypedConfig.of(
+            SmtpDeliveryProtocol.Config.class,
             Map.of(
                 "ehlo_name", "client.test",
                 "connect_timeout", "2s",
@@ -64,19 +65,6 @@ class SmtpDeliveryProtocolTest {
     if (server != null) {
       server.close();
     }
-  }
-
-  /** The typed configuration as DS would build it from these keys and the defaults. */
-  private static SmtpDeliveryProtocol.Config config(Map<String, String> keys) {
-    return (SmtpDeliveryProtocol.Config)
-        Proxy.newProxyInstance(
-            SmtpDeliveryProtocol.Config.class.getClassLoader(),
-            new Class<?>[] {SmtpDeliveryProtocol.Config.class},
-            (proxy, method, args) -> {
-              String key =
-                  method.getName().replace("__", "\0").replace('_', '.').replace('\0', '_');
-              return keys.getOrDefault(key, (String) method.getDefaultValue());
-            });
   }
 
   private DeliveryRequest request(byte[] content, Map<String, String> keys, String... recipients) {
