@@ -10,10 +10,6 @@ record Reply(int code, List<String> lines) {
     return code >= 200 && code < 400;
   }
 
-  boolean isPermanent() {
-    return code >= 500;
-  }
-
   String text() {
     return String.join(" ", lines);
   }

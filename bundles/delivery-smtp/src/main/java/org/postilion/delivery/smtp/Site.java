@@ -63,14 +63,6 @@ final class Site {
     }
   }
 
-  synchronized int connections() {
-    return workers.size();
-  }
-
-  synchronized int queued() {
-    return ready.size();
-  }
-
   /** Stops the workers; queued messages fail as transient and go back to their queues. */
   void close() {
     List<DeliveryJob> abandoned;
