@@ -20,13 +20,30 @@ import javax.net.ssl.SSLSocket;
 
 /**
  * A real SMTP server on 127.0.0.1 for tests: it speaks ESMTP with PIPELINING, SIZE, 8BITMIME and
- * optionally STARTTLS, keeps every message it accepts byte for byte, counts connections, and can be
- * told to answer a command with any reply, or to misbehave.
+ * optionally STARTTLS, keeps every message it accepts byte for byte with the client's address and
+ * EHLO name, counts connections, and can be told to answer a command with any reply, or to
+ * misbehave.
  */
 public final class TestSmtpServer implements AutoCloseable {
 
-  /** A message as the server received it: envelope and unstuffed content. */
-  public record Received(String sender, List<String> recipients, byte[] content, boolean tls) {
+  /**
+   * A message as the server received it: envelope and unstuffed content.
+   *
+   * @param client the address the client connected from; {@code null} when not known
+   * @param ehlo the name the client gave in its last EHLO or HELO; {@code null} when it gave none
+   */
+  public record Received(
+      String sender,
+      List<String> recipients,
+      byte[] content,
+      boolean tls,
+      InetAddress client,
+      String ehlo) {
+
+    public Received(String sender, List<String> recipients, byte[] content, boolean tls) {
+      this(sender, recipients, content, tls, null, null);
+    }
+
     public String text() {
       return new String(content, StandardCharsets.ISO_8859_1);
     }
@@ -136,6 +153,7 @@ public final class TestSmtpServer implements AutoCloseable {
     private OutputStream out;
     private boolean secure;
     private String sender;
+    private String ehlo;
     private final List<String> recipients = new ArrayList<>();
 
     Session(Socket socket) throws IOException {
@@ -158,6 +176,7 @@ public final class TestSmtpServer implements AutoCloseable {
         String verb = command.split(" ", 2)[0];
         switch (verb) {
           case "EHLO" -> {
+            ehlo = argument(line);
             List<String> lines = new ArrayList<>(List.of("test.sink", "PIPELINING", "8BITMIME"));
             lines.add(maxSize > 0 ? "SIZE " + maxSize : "SIZE");
             if (tls != null && !secure) {
@@ -168,6 +187,9 @@ public final class TestSmtpServer implements AutoCloseable {
             }
           }
           case "HELO", "NOOP" -> {
+            if (verb.equals("HELO")) {
+              ehlo = argument(line);
+            }
             if (!respond(line, "250 ok")) {
               return;
             }
@@ -217,7 +239,14 @@ public final class TestSmtpServer implements AutoCloseable {
             }
             String reply = replies.apply(".");
             if (reply == null || reply.startsWith("2")) {
-              received.add(new Received(sender, List.copyOf(recipients), content, secure));
+              received.add(
+                  new Received(
+                      sender,
+                      List.copyOf(recipients),
+                      content,
+                      secure,
+                      socket.getInetAddress(),
+                      ehlo));
             }
             if (!send(".", reply != null ? reply : "250 2.0.0 queued as " + received.size())) {
               return;
@@ -318,6 +347,12 @@ public final class TestSmtpServer implements AutoCloseable {
       }
     }
     return reply.toString();
+  }
+
+  /** What follows the verb, as the client wrote it; null when nothing does. */
+  private static String argument(String line) {
+    String[] parts = line.trim().split("\\s+", 2);
+    return parts.length > 1 ? parts[1] : null;
   }
 
   private static String between(String line, char open, char close) {

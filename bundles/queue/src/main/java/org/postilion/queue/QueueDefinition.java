@@ -7,12 +7,15 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.queue.Durations;
 import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.RetrySchedule;
+import org.postilion.api.shaping.Rate;
+import org.postilion.queue.egress.EgressRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +60,13 @@ public class QueueDefinition {
 
     @AttributeDefinition(description = "Age at which an undelivered message expires")
     String max__age() default "7d";
+
+    @AttributeDefinition(description = "Egress pool deliveries leave from; empty for the default")
+    String egress__pool() default "";
+
+    @AttributeDefinition(
+        description = "Messages per period for the queue, e.g. 100/s; empty for any")
+    String max__message__rate() default "";
   }
 
   /** Keys that belong to Config Admin and File Install, not to the protocol. */
@@ -64,19 +74,46 @@ public class QueueDefinition {
 
   private volatile QueueRule rule;
 
+  @Reference private EgressRegistry egress;
+
   /**
-   * Applies a new or edited file. An edit is applied in place, so the queue manager never sees the
-   * configuration missing between the old and the new version.
+   * Applies a new file. A pool it names may not be defined yet while etc/ is still being read at
+   * start-up, so mail for it waits for the pool instead.
    */
   @Activate
-  @Modified
   void activate(Config config, Map<String, Object> properties) {
-    String source = sourceName(properties);
+    String source = ConfigFiles.fileName(properties);
     try {
       rule = toRule(source, config, properties);
       LOG.info("Queue configuration {} in force: {}", source, rule);
+      String pool = rule.config().egressPool();
+      if (pool != null && !egress.hasPool(pool)) {
+        LOG.warn(
+            "{}: key egress_pool: no pool '{}' is defined yet; mail waits for it", source, pool);
+      }
     } catch (IllegalArgumentException e) {
-      LOG.error("Queue configuration {} is invalid and not used: {}", source, e.getMessage());
+      LOG.error("{} rejected, {}", source, e.getMessage());
+      throw e;
+    }
+  }
+
+  /**
+   * Applies an edited file in place, so the queue manager never sees the configuration missing
+   * between the old and the new version. An edit that does not hold keeps the previous version.
+   */
+  @Modified
+  void modified(Config config, Map<String, Object> properties) {
+    String source = ConfigFiles.fileName(properties);
+    try {
+      QueueRule edited = toRule(source, config, properties);
+      String pool = edited.config().egressPool();
+      if (pool != null && !egress.hasPool(pool)) {
+        throw new IllegalArgumentException("key egress_pool: no egress pool '" + pool + "'");
+      }
+      rule = edited;
+      LOG.info("Queue configuration {} in force: {}", source, rule);
+    } catch (IllegalArgumentException e) {
+      LOG.error("{} rejected, {}; the previous setting stays in force", source, e.getMessage());
       throw e;
     }
   }
@@ -102,20 +139,29 @@ public class QueueDefinition {
     Duration maxAge = duration("max_age", config.max__age());
     String protocol = config.protocol().trim();
     if (protocol.isEmpty()) {
-      throw new IllegalArgumentException("protocol must not be empty");
+      throw new IllegalArgumentException("key protocol: must not be empty");
+    }
+    String pool = config.egress__pool().isBlank() ? null : config.egress__pool().trim();
+    Rate rate = null;
+    if (!config.max__message__rate().isBlank()) {
+      try {
+        rate = Rate.parse(config.max__message__rate());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("key max_message_rate: " + e.getMessage(), e);
+      }
     }
     return new QueueRule(
         config.match_domain(),
         config.match_tenant(),
         config.match_campaign(),
-        new QueueConfig(source, protocol, retry, maxAge, protocolKeys));
+        new QueueConfig(source, protocol, retry, maxAge, pool, rate, protocolKeys));
   }
 
   private static Duration duration(String key, String value) {
     try {
       return Durations.parse(value);
     } catch (RuntimeException e) {
-      throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException("key " + key + ": " + e.getMessage(), e);
     }
   }
 
@@ -126,15 +172,5 @@ public class QueueDefinition {
       }
     }
     return false;
-  }
-
-  /** The cfg file's name where File Install made the configuration, else its PID. */
-  private static String sourceName(Map<String, Object> properties) {
-    Object file = properties.get("felix.fileinstall.filename");
-    if (file != null) {
-      String path = file.toString();
-      return path.substring(path.lastIndexOf('/') + 1);
-    }
-    return String.valueOf(properties.get("service.pid"));
   }
 }

@@ -16,6 +16,8 @@ public final class QueueRules {
           QueueConfig.DEFAULT_PROTOCOL,
           new RetrySchedule(RetrySchedule.DEFAULT_INTERVAL, null),
           QueueConfig.DEFAULT_MAX_AGE,
+          null,
+          null,
           Map.of());
 
   private QueueRules() {}

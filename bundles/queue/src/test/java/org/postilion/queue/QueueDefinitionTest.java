@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.postilion.api.shaping.Rate;
 import org.postilion.testkit.TypedConfig;
 
 class QueueDefinitionTest {
@@ -43,6 +44,15 @@ class QueueDefinitionTest {
     assertEquals(Duration.ofMinutes(5), rule.config().retry().interval());
     assertEquals(Duration.ofHours(1), rule.config().retry().maxInterval());
     assertEquals(Duration.ofDays(2), rule.config().maxAge());
+    assertNull(rule.config().egressPool());
+    assertNull(rule.config().maxMessageRate());
+  }
+
+  @Test
+  void readsThePoolAndTheQueuesOwnRate() {
+    QueueRule rule = rule(Map.of("egress_pool", "warm", "max_message_rate", "5000/h"));
+    assertEquals("warm", rule.config().egressPool());
+    assertEquals(new Rate(5000, Duration.ofHours(1)), rule.config().maxMessageRate());
   }
 
   @Test
@@ -60,9 +70,14 @@ class QueueDefinitionTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class, () -> rule(Map.of("retry.interval", "a fortnight")));
-    assertTrue(e.getMessage().startsWith("retry.interval: "), e.getMessage());
+    assertTrue(e.getMessage().startsWith("key retry.interval: "), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> rule(Map.of("max_age", "-3d")));
-    assertTrue(e.getMessage().startsWith("max_age: "), e.getMessage());
+    assertTrue(e.getMessage().startsWith("key max_age: "), e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> rule(Map.of("max_message_rate", "100/fortnight")));
+    assertTrue(e.getMessage().startsWith("key max_message_rate: "), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> rule(Map.of("protocol", " ")));
     assertTrue(e.getMessage().contains("protocol"), e.getMessage());
   }

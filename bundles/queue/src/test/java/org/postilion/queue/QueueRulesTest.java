@@ -24,6 +24,8 @@ class QueueRulesTest {
             "maildir",
             new RetrySchedule(Duration.ofMinutes(1), null),
             Duration.ofDays(1),
+            null,
+            null,
             Map.of()));
   }
 

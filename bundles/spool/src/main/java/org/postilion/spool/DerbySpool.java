@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -23,6 +24,8 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.admin.AdminAction;
+import org.postilion.api.admin.Selector;
 import org.postilion.api.spool.EntryKey;
 import org.postilion.api.spool.MessageRecord;
 import org.postilion.api.spool.QueueEntry;
@@ -39,7 +42,7 @@ import org.slf4j.LoggerFactory;
 @Designate(ocd = DerbySpool.Config.class)
 public class DerbySpool implements Spool {
   private static final Logger LOG = LoggerFactory.getLogger(DerbySpool.class);
-  private static final int SCHEMA_VERSION = 1;
+  private static final int SCHEMA_VERSION = 2;
 
   @ObjectClassDefinition(
       name = "Postilion spool",
@@ -120,7 +123,7 @@ public class DerbySpool implements Spool {
       DatabaseMetaData meta = c.getMetaData();
       try (ResultSet tables = meta.getTables(null, null, "SPOOL_META", null)) {
         if (tables.next()) {
-          checkVersion(c);
+          upgrade(c, version(c));
           return;
         }
       }
@@ -149,6 +152,7 @@ public class DerbySpool implements Spool {
                 + " attempts INT NOT NULL,"
                 + " last_response VARCHAR(2048),"
                 + " PRIMARY KEY (message_id, rcpt_index))");
+        createAdminActionTable(s);
       }
       c.commit();
     } finally {
@@ -156,15 +160,43 @@ public class DerbySpool implements Spool {
     }
   }
 
-  private static void checkVersion(Connection c) throws SQLException {
+  private static void createAdminActionTable(Statement s) throws SQLException {
+    s.executeUpdate(
+        "CREATE TABLE admin_action ("
+            + " id VARCHAR(64) NOT NULL PRIMARY KEY,"
+            + " kind VARCHAR(32) NOT NULL,"
+            + " domain VARCHAR(255),"
+            + " tenant VARCHAR(255),"
+            + " campaign VARCHAR(255),"
+            + " queue VARCHAR(1024),"
+            + " site VARCHAR(1024),"
+            + " reason VARCHAR(1024),"
+            + " created BIGINT NOT NULL,"
+            + " expires BIGINT)");
+  }
+
+  private static int version(Connection c) throws SQLException {
     try (Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT schema_version FROM spool_meta")) {
-      int version = rs.next() ? rs.getInt(1) : -1;
-      if (version != SCHEMA_VERSION) {
-        throw new SQLException(
-            "spool schema version " + version + " is not the supported " + SCHEMA_VERSION);
-      }
+      return rs.next() ? rs.getInt(1) : -1;
     }
+  }
+
+  /** Brings a spool written by an earlier version up to date, in one transaction. */
+  private static void upgrade(Connection c, int version) throws SQLException {
+    if (version == SCHEMA_VERSION) {
+      return;
+    }
+    if (version != 1) {
+      throw new SQLException(
+          "spool schema version " + version + " is not one this version can read");
+    }
+    try (Statement s = c.createStatement()) {
+      createAdminActionTable(s);
+      s.executeUpdate("UPDATE spool_meta SET schema_version = " + SCHEMA_VERSION);
+    }
+    c.commit();
+    LOG.info("Spool upgraded from schema version {} to {}", version, SCHEMA_VERSION);
   }
 
   @Override
@@ -358,6 +390,134 @@ public class DerbySpool implements Spool {
       }
     } catch (SQLException e) {
       throw new SpoolException("cannot remove " + key, e);
+    }
+  }
+
+  @Override
+  public List<StoredEntry> entries(String messageId) {
+    try {
+      Connection c = pool.borrow();
+      try (PreparedStatement select =
+          c.prepareStatement(
+              "SELECT rcpt_index, recipient, queue, created, due, attempts, last_response"
+                  + " FROM queue_entry WHERE message_id = ? ORDER BY rcpt_index")) {
+        select.setString(1, messageId);
+        List<StoredEntry> entries = new ArrayList<>();
+        try (ResultSet rs = select.executeQuery()) {
+          while (rs.next()) {
+            entries.add(
+                new StoredEntry(
+                    new QueueEntry(
+                        new EntryKey(messageId, rs.getInt(1)),
+                        rs.getString(2),
+                        rs.getString(3),
+                        Instant.ofEpochMilli(rs.getLong(4)),
+                        Instant.ofEpochMilli(rs.getLong(5)),
+                        rs.getInt(6)),
+                    rs.getString(7)));
+          }
+        }
+        return entries;
+      } finally {
+        pool.release(c);
+      }
+    } catch (SQLException e) {
+      throw new SpoolException("cannot read the entries of message " + messageId, e);
+    }
+  }
+
+  @Override
+  public void saveAdminAction(AdminAction action) {
+    try {
+      Connection c = pool.borrow();
+      try {
+        try (PreparedStatement delete =
+            c.prepareStatement("DELETE FROM admin_action WHERE id = ?")) {
+          delete.setString(1, action.id());
+          delete.executeUpdate();
+        }
+        try (PreparedStatement insert =
+            c.prepareStatement(
+                "INSERT INTO admin_action (id, kind, domain, tenant, campaign, queue, site,"
+                    + " reason, created, expires) VALUES (?,?,?,?,?,?,?,?,?,?)")) {
+          Selector selector = action.selector();
+          insert.setString(1, action.id());
+          insert.setString(2, action.kind().name());
+          setNullable(insert, 3, selector == null ? null : selector.domain());
+          setNullable(insert, 4, selector == null ? null : selector.tenant());
+          setNullable(insert, 5, selector == null ? null : selector.campaign());
+          setNullable(insert, 6, selector == null ? null : selector.queue());
+          setNullable(insert, 7, action.site());
+          setNullable(insert, 8, truncate(action.reason(), 1024));
+          insert.setLong(9, action.created().toEpochMilli());
+          if (action.expires() == null) {
+            insert.setNull(10, Types.BIGINT);
+          } else {
+            insert.setLong(10, action.expires().toEpochMilli());
+          }
+          insert.executeUpdate();
+        }
+        c.commit();
+      } finally {
+        pool.release(c);
+      }
+    } catch (SQLException e) {
+      throw new SpoolException("cannot save admin action " + action.id(), e);
+    }
+  }
+
+  @Override
+  public void deleteAdminAction(String id) {
+    try {
+      Connection c = pool.borrow();
+      try (PreparedStatement delete = c.prepareStatement("DELETE FROM admin_action WHERE id = ?")) {
+        delete.setString(1, id);
+        delete.executeUpdate();
+        c.commit();
+      } finally {
+        pool.release(c);
+      }
+    } catch (SQLException e) {
+      throw new SpoolException("cannot delete admin action " + id, e);
+    }
+  }
+
+  @Override
+  public List<AdminAction> adminActions() {
+    try {
+      Connection c = pool.borrow();
+      try (Statement select = c.createStatement();
+          ResultSet rs =
+              select.executeQuery(
+                  "SELECT id, kind, domain, tenant, campaign, queue, site, reason, created,"
+                      + " expires FROM admin_action ORDER BY created")) {
+        List<AdminAction> actions = new ArrayList<>();
+        while (rs.next()) {
+          AdminAction.Kind kind = AdminAction.Kind.valueOf(rs.getString(2));
+          String site = rs.getString(7);
+          Selector selector =
+              kind == AdminAction.Kind.SUSPEND_READY
+                  ? null
+                  : new Selector(
+                      rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6));
+          long expiresMillis = rs.getLong(10);
+          Instant expires = rs.wasNull() ? null : Instant.ofEpochMilli(expiresMillis);
+          actions.add(
+              new AdminAction(
+                  rs.getString(1),
+                  kind,
+                  selector,
+                  site,
+                  rs.getString(8),
+                  Instant.ofEpochMilli(rs.getLong(9)),
+                  expires));
+        }
+        return actions;
+      } finally {
+        pool.release(c);
+      }
+    } catch (SQLException e) {
+      throw new SpoolException("cannot list the admin actions", e);
     }
   }
 

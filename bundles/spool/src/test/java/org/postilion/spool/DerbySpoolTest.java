@@ -18,9 +18,12 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postilion.api.admin.AdminAction;
+import org.postilion.api.admin.Selector;
 import org.postilion.api.spool.EntryKey;
 import org.postilion.api.spool.MessageRecord;
 import org.postilion.api.spool.QueueEntry;
+import org.postilion.api.spool.Spool;
 import org.postilion.api.spool.SpoolException;
 
 class DerbySpoolTest {
@@ -130,5 +133,52 @@ class DerbySpoolTest {
     try (InputStream in = spool.openContent("m4")) {
       assertArrayEquals(content, in.readAllBytes());
     }
+  }
+
+  @Test
+  void keepsAdminActionsAcrossAReopenUntilDeleted() {
+    spool = openSpool();
+    Instant created = Instant.parse("2026-01-01T00:00:00Z");
+    AdminAction suspend =
+        new AdminAction(
+            "s1",
+            AdminAction.Kind.SUSPEND,
+            new Selector("example.com", "acme", null, null),
+            null,
+            "maintenance",
+            created,
+            null);
+    AdminAction ready =
+        new AdminAction(
+            "r1",
+            AdminAction.Kind.SUSPEND_READY,
+            null,
+            "mx.example.com:25",
+            "blocked",
+            created.plusSeconds(1),
+            created.plusSeconds(3600));
+    spool.saveAdminAction(suspend);
+    spool.saveAdminAction(ready);
+    spool.close();
+
+    spool = openSpool();
+    assertEquals(List.of(suspend, ready), spool.adminActions());
+    spool.deleteAdminAction("s1");
+    assertEquals(List.of(ready), spool.adminActions());
+  }
+
+  @Test
+  void listsAMessagesEntriesWithTheirLastResponse() {
+    spool = openSpool();
+    storeMessage("m5", body("x\r\n"), "a@example.com", "b@example.com");
+    Instant later = Instant.parse("2026-01-01T00:20:00Z");
+    spool.reschedule(new EntryKey("m5", 1), later, 1, "451 4.0.0 try later");
+    List<Spool.StoredEntry> entries = spool.entries("m5");
+    assertEquals(2, entries.size());
+    assertEquals("a@example.com", entries.get(0).entry().recipient());
+    assertEquals(null, entries.get(0).lastResponse());
+    assertEquals("451 4.0.0 try later", entries.get(1).lastResponse());
+    assertEquals(1, entries.get(1).entry().attempts());
+    assertTrue(spool.entries("nope").isEmpty());
   }
 }

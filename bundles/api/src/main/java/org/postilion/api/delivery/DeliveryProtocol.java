@@ -1,6 +1,8 @@
 package org.postilion.api.delivery;
 
+import java.util.List;
 import java.util.concurrent.CompletionStage;
+import org.postilion.api.admin.ReadyQueueStatus;
 
 /**
  * A way of delivering mail: SMTP, maildir, a webhook. Each protocol bundle registers one service of
@@ -25,4 +27,9 @@ public interface DeliveryProtocol {
 
   /** Attempts delivery; the stage yields one result per recipient of the request. */
   CompletionStage<DeliveryResult> deliver(DeliveryRequest request);
+
+  /** The protocol's ready queues, for the queue summary; none for a protocol without any. */
+  default List<ReadyQueueStatus> readyQueues() {
+    return List.of();
+  }
 }

@@ -8,6 +8,7 @@ public enum EventType {
   BOUNCE("Bounce"),
   EXPIRATION("Expiration"),
   ADMIN_BOUNCE("AdminBounce"),
+  ADMIN_REBIND("AdminRebind"),
   REJECTION("Rejection"),
   DELAYED("Delayed");
 

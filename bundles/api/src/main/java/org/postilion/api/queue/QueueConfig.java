@@ -2,6 +2,7 @@ package org.postilion.api.queue;
 
 import java.time.Duration;
 import java.util.Map;
+import org.postilion.api.shaping.Rate;
 
 /**
  * The configuration in force for one scheduled queue: which protocol delivers it, its retry
@@ -9,12 +10,17 @@ import java.util.Map;
  * them.
  *
  * @param source the name of the configuration that matched, for logs and records
+ * @param egressPool the egress pool deliveries leave from; {@code null} for the unspecified source
+ * @param maxMessageRate how fast this queue may send, over all its destinations; {@code null} for
+ *     no limit of its own
  */
 public record QueueConfig(
     String source,
     String protocol,
     RetrySchedule retry,
     Duration maxAge,
+    String egressPool,
+    Rate maxMessageRate,
     Map<String, String> properties) {
 
   public static final String DEFAULT_PROTOCOL = "smtp";

@@ -5,10 +5,12 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.postilion.api.admin.AdminAction;
 
 /**
- * Durable storage of messages and their queue entries. Every method that changes state returns only
- * once the change is on disk: a crash right after the return loses nothing.
+ * Durable storage of messages, their queue entries and the operator's admin actions. Every method
+ * that changes state returns only once the change is on disk: a crash right after the return loses
+ * nothing.
  */
 public interface Spool {
 
@@ -17,6 +19,9 @@ public interface Spool {
 
   /** The message's metadata, or empty when no entry refers to it any more. */
   Optional<MessageRecord> message(String messageId);
+
+  /** The message's queued entries with the reply to each one's last attempt. */
+  List<StoredEntry> entries(String messageId);
 
   /**
    * A stream over the message's bytes, read from storage as it is consumed; the caller closes it.
@@ -33,4 +38,14 @@ public interface Spool {
 
   /** Removes an entry that is done with; the message goes too once it has no entries left. */
   void remove(EntryKey key);
+
+  /** Keeps a suspension or bounce, replacing one with the same id. */
+  void saveAdminAction(AdminAction action);
+
+  void deleteAdminAction(String id);
+
+  List<AdminAction> adminActions();
+
+  /** A queued entry and the reply to its last attempt ({@code null} before the first). */
+  record StoredEntry(QueueEntry entry, String lastResponse) {}
 }

@@ -2,8 +2,12 @@ package org.postilion.api.queue;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class RetryScheduleTest {
@@ -37,5 +41,29 @@ class RetryScheduleTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> new RetrySchedule(Duration.ofMinutes(20), Duration.ofMinutes(5)));
+  }
+
+  @Test
+  void jitterStaysWithinTenPercentAndSpreadsTheRetries() {
+    RetrySchedule schedule = new RetrySchedule(Duration.ofMinutes(20), null);
+    SplittableRandom random = new SplittableRandom(42);
+    Set<Long> seen = new HashSet<>();
+    for (int i = 0; i < 1000; i++) {
+      long millis = schedule.delayAfter(2, random).toMillis();
+      assertTrue(millis >= 36 * 60_000 && millis <= 44 * 60_000, "delay " + millis);
+      seen.add(millis / 1000);
+    }
+    assertTrue(seen.size() > 100, "retries must not all come at the same second: " + seen.size());
+  }
+
+  @Test
+  void jitterNeverPassesTheMaximum() {
+    RetrySchedule schedule = new RetrySchedule(Duration.ofMinutes(20), Duration.ofHours(1));
+    SplittableRandom random = new SplittableRandom(7);
+    for (int i = 0; i < 1000; i++) {
+      Duration delay = schedule.delayAfter(10, random);
+      assertTrue(delay.compareTo(Duration.ofHours(1)) <= 0, delay.toString());
+      assertTrue(delay.compareTo(Duration.ofMinutes(54)) >= 0, delay.toString());
+    }
   }
 }

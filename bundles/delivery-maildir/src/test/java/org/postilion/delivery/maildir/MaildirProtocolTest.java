@@ -19,6 +19,7 @@ import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.Disposition;
 import org.postilion.api.delivery.MessageContent;
+import org.postilion.api.egress.EgressSource;
 import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.QueueName;
 import org.postilion.api.queue.RetrySchedule;
@@ -37,6 +38,8 @@ class MaildirProtocolTest {
             "maildir",
             new RetrySchedule(Duration.ofMinutes(1), null),
             Duration.ofDays(1),
+            null,
+            null,
             keys);
     MessageContent content =
         new MessageContent() {
@@ -50,7 +53,8 @@ class MaildirProtocolTest {
             return BODY.length;
           }
         };
-    return new DeliveryRequest("m1", "a@b.c", List.of(recipient), queue, config, 1, content);
+    return new DeliveryRequest(
+        "m1", "a@b.c", List.of(recipient), queue, config, 1, content, EgressSource.UNSPECIFIED);
   }
 
   private static List<Path> files(Path folder) throws Exception {

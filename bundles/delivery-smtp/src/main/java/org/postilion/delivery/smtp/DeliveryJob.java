@@ -6,12 +6,18 @@ import java.io.InputStream;
 import java.util.concurrent.CompletableFuture;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
+import org.postilion.api.shaping.ShapingSettings;
 
-/** A message waiting in a site's ready queue, with where it goes and how. */
+/**
+ * A message waiting in a ready queue, with where it goes and how.
+ *
+ * @param shaping the limits in force for its destination when it was queued
+ */
 record DeliveryJob(
     DeliveryRequest request,
     Route route,
     DestinationSettings settings,
+    ShapingSettings shaping,
     CompletableFuture<DeliveryResult> result) {
 
   /** Messages up to this size are read from the spool once and kept for the attempt. */

@@ -4,22 +4,20 @@ import java.util.List;
 import org.postilion.api.queue.QueueConfig;
 
 /**
- * What a queue configuration says about SMTP delivery: the {@code smtp.*} keys of its cfg file.
+ * What a queue configuration says about SMTP delivery: the {@code smtp.*} keys of its cfg file. How
+ * fast and over how many connections mail goes is not here: that is traffic shaping, asked per
+ * destination.
  *
  * @param mxList smarthosts tried in order instead of MX resolution; empty to resolve MX
  */
 record DestinationSettings(
-    List<HostSpec> mxList,
-    int port,
-    TlsMode tls,
-    int connectionLimit,
-    int maxDeliveriesPerConnection,
-    boolean allowLoopback,
-    String ehloName) {
+    List<HostSpec> mxList, int port, TlsMode tls, boolean allowLoopback, String ehloName) {
 
   static final int DEFAULT_PORT = 25;
-  static final int DEFAULT_CONNECTION_LIMIT = 32;
-  static final int DEFAULT_MAX_DELIVERIES_PER_CONNECTION = 1024;
+
+  /** Keys that moved to the shaping cfg files; a queue that still sets them is told so. */
+  static final List<String> MOVED_KEYS =
+      List.of("smtp.connection_limit", "smtp.max_deliveries_per_connection");
 
   /**
    * @throws IllegalArgumentException naming the key whose value is wrong
@@ -30,9 +28,6 @@ record DestinationSettings(
         HostSpec.parseList(config.property("smtp.mx_list")),
         positive(config, "smtp.port", DEFAULT_PORT),
         TlsMode.parse(config.property("smtp.tls")),
-        positive(config, "smtp.connection_limit", DEFAULT_CONNECTION_LIMIT),
-        positive(
-            config, "smtp.max_deliveries_per_connection", DEFAULT_MAX_DELIVERIES_PER_CONNECTION),
         Boolean.parseBoolean(config.property("smtp.allow_loopback")),
         ehlo == null || ehlo.isBlank() ? defaultEhloName : ehlo.trim());
   }

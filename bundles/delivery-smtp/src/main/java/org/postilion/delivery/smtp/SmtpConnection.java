@@ -91,12 +91,15 @@ final class SmtpConnection implements AutoCloseable {
    * Connects, reads the greeting, says EHLO (HELO when EHLO is refused) and starts TLS as {@code
    * tls} asks.
    *
+   * @param localAddress the local address to connect from (the egress source's); {@code null} for
+   *     the system's choice
    * @throws DeliveryFailure when this host will not take mail now; the next host may
    */
   static SmtpConnection open(
       String hostName,
       InetAddress address,
       int port,
+      InetAddress localAddress,
       String ehloName,
       TlsMode tls,
       TlsContexts contexts,
@@ -106,6 +109,9 @@ final class SmtpConnection implements AutoCloseable {
     Socket socket = new Socket();
     SmtpConnection connection = null;
     try {
+      if (localAddress != null) {
+        bind(socket, localAddress);
+      }
       socket.connect(new InetSocketAddress(address, port), (int) timeouts.connect().toMillis());
       socket.setTcpNoDelay(true);
       connection = new SmtpConnection(socket, peer, timeouts);
@@ -147,6 +153,20 @@ final class SmtpConnection implements AutoCloseable {
       throw new DeliveryFailure(
           Response.of(
               451, "4.4.1", "cannot connect to " + peer + " port " + port + ": " + e.getMessage()),
+          e);
+    }
+  }
+
+  /** Binds before connecting, so the receiver sees the egress source's address. */
+  private static void bind(Socket socket, InetAddress localAddress) throws DeliveryFailure {
+    try {
+      socket.bind(new InetSocketAddress(localAddress, 0));
+    } catch (IOException e) {
+      throw new DeliveryFailure(
+          Response.of(
+              451,
+              "4.4.0",
+              "cannot use source address " + localAddress.getHostAddress() + ": " + e.getMessage()),
           e);
     }
   }

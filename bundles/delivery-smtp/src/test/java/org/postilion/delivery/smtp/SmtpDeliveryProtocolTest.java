@@ -8,30 +8,43 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.lang.reflect.Proxy;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postilion.api.admin.QueueAdmin;
+import org.postilion.api.admin.ReadyQueueStatus;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.Disposition;
 import org.postilion.api.delivery.MessageContent;
 import org.postilion.api.delivery.RecipientResult;
+import org.postilion.api.egress.EgressSource;
 import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.QueueName;
 import org.postilion.api.queue.RetrySchedule;
+import org.postilion.api.shaping.Rate;
+import org.postilion.api.shaping.ShapingSettings;
+import org.postilion.api.shaping.TrafficShaping;
 import org.postilion.testkit.SelfSignedTls;
 import org.postilion.testkit.TestSmtpServer;
 import org.postilion.testkit.TypedConfig;
@@ -68,6 +81,11 @@ class SmtpDeliveryProtocolTest {
   }
 
   private DeliveryRequest request(byte[] content, Map<String, String> keys, String... recipients) {
+    return request(content, keys, EgressSource.UNSPECIFIED, recipients);
+  }
+
+  private DeliveryRequest request(
+      byte[] content, Map<String, String> keys, EgressSource source, String... recipients) {
     Map<String, String> properties = new HashMap<>(keys);
     properties.putIfAbsent("smtp.mx_list", "[127.0.0.1]:" + server.port());
     properties.putIfAbsent("smtp.allow_loopback", "true");
@@ -78,6 +96,8 @@ class SmtpDeliveryProtocolTest {
             "smtp",
             new RetrySchedule(Duration.ofMinutes(1), null),
             Duration.ofDays(1),
+            null,
+            null,
             properties);
     MessageContent body =
         new MessageContent() {
@@ -98,11 +118,24 @@ class SmtpDeliveryProtocolTest {
         QueueName.of(null, null, "dest.test"),
         config,
         1,
-        body);
+        body,
+        source);
   }
 
   private DeliveryResult deliver(DeliveryRequest request) throws Exception {
     return protocol.deliver(request).toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  /** The same limits for every destination. */
+  private static TrafficShaping shaping(
+      int connectionLimit, String messageRate, String connectionRate, int deliveriesPerConnection) {
+    ShapingSettings settings =
+        new ShapingSettings(
+            connectionLimit,
+            messageRate == null ? null : Rate.parse(messageRate),
+            connectionRate == null ? null : Rate.parse(connectionRate),
+            deliveriesPerConnection);
+    return (domain, site) -> settings;
   }
 
   private static RecipientResult only(DeliveryResult result) {
@@ -219,13 +252,11 @@ class SmtpDeliveryProtocolTest {
   @Test
   void reusesConnectionsUpToTheirLimit() throws Exception {
     server = new TestSmtpServer(null);
+    protocol.shaping = shaping(32, null, null, 2);
     for (int i = 0; i < 5; i++) {
       assertEquals(
           Disposition.DELIVERED,
-          only(deliver(
-                  request(
-                      MESSAGE, Map.of("smtp.max_deliveries_per_connection", "2"), "b@dest.test")))
-              .disposition());
+          only(deliver(request(MESSAGE, Map.of(), "b@dest.test"))).disposition());
     }
     assertEquals(5, server.received().size());
     assertEquals(3, server.connections(), "2 + 2 + 1 messages");
@@ -245,12 +276,12 @@ class SmtpDeliveryProtocolTest {
           }
           return null;
         });
+    protocol.shaping = shaping(2, null, null, 1024);
     List<CompletableFuture<DeliveryResult>> pending = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       pending.add(
           protocol
-              .deliver(
-                  request(MESSAGE, Map.of("smtp.connection_limit", "2"), "b" + i + "@dest.test"))
+              .deliver(request(MESSAGE, Map.of(), "b" + i + "@dest.test"))
               .toCompletableFuture());
     }
     for (CompletableFuture<DeliveryResult> future : pending) {
@@ -276,6 +307,9 @@ class SmtpDeliveryProtocolTest {
     RecipientResult own = only(deliver(request(MESSAGE, Map.of(), "b@dest.test")));
     assertEquals(Disposition.PERMANENT_FAILURE, own.disposition());
     assertEquals("5.4.6", own.response().enhancedCode());
+    EgressSource bound = new EgressSource("ip2", InetAddress.getByName("127.0.0.2"), null);
+    RecipientResult ownFromSource = only(deliver(request(MESSAGE, Map.of(), bound, "b@dest.test")));
+    assertEquals("5.4.6", ownFromSource.response().enhancedCode(), "a source changes nothing");
     RecipientResult loopback =
         only(
             deliver(
@@ -294,9 +328,9 @@ class SmtpDeliveryProtocolTest {
   void aBadQueueKeyIsAClearTransientFailure() throws Exception {
     server = new TestSmtpServer(null);
     RecipientResult outcome =
-        only(deliver(request(MESSAGE, Map.of("smtp.connection_limit", "many"), "b@dest.test")));
+        only(deliver(request(MESSAGE, Map.of("smtp.port", "many"), "b@dest.test")));
     assertEquals(Disposition.TRANSIENT_FAILURE, outcome.disposition());
-    assertTrue(outcome.response().content().contains("smtp.connection_limit"));
+    assertTrue(outcome.response().content().contains("smtp.port"));
   }
 
   // --- STARTTLS against a self-signed certificate, in each smtp.tls mode -----------------------
@@ -353,5 +387,198 @@ class SmtpDeliveryProtocolTest {
         deliver(request(MESSAGE, Map.of("smtp.tls", "disabled"), "b@dest.test"));
     assertEquals(Disposition.DELIVERED, only(disabled).disposition());
     assertFalse(server.received().get(0).tls());
+  }
+
+  // --- traffic shaping, egress sources and ready queues -----------------------------------------
+
+  /** Waits for a condition that comes about in the background. */
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private List<CompletableFuture<DeliveryResult>> deliverAll(int count, EgressSource source) {
+    List<CompletableFuture<DeliveryResult>> pending = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      pending.add(
+          protocol
+              .deliver(request(MESSAGE, Map.of(), source, "b" + i + "@dest.test"))
+              .toCompletableFuture());
+    }
+    return pending;
+  }
+
+  private static void assertAllDelivered(List<CompletableFuture<DeliveryResult>> pending)
+      throws Exception {
+    for (CompletableFuture<DeliveryResult> future : pending) {
+      RecipientResult outcome = only(future.get(30, TimeUnit.SECONDS));
+      assertEquals(Disposition.DELIVERED, outcome.disposition(), outcome.response().toString());
+    }
+  }
+
+  private List<ReadyQueueStatus> readyQueues() {
+    return protocol.readyQueues();
+  }
+
+  @Test
+  void maxMessageRateSpacesMessagesEvenlyAndCanBeLifted() throws Exception {
+    server = new TestSmtpServer(null);
+    List<Long> arrivals = Collections.synchronizedList(new ArrayList<>());
+    server.replies(
+        command -> {
+          if (command.equals(".")) {
+            arrivals.add(System.nanoTime());
+          }
+          return null;
+        });
+    protocol.shaping = shaping(32, "20/s", null, 1024);
+    assertAllDelivered(deliverAll(30, EgressSource.UNSPECIFIED));
+    List<Long> times = new ArrayList<>(arrivals);
+    Collections.sort(times);
+    assertEquals(30, times.size());
+    double seconds = (times.get(29) - times.get(0)) / 1e9;
+    double rate = 29 / seconds;
+    assertTrue(rate >= 16 && rate <= 24, "20/s asked, " + rate + "/s measured");
+    assertTrue(
+        server.connections() < 10, "a rate needs few connections, not " + server.connections());
+
+    // The limit goes with the setting: the next messages go as fast as they can.
+    protocol.shaping = shaping(32, null, null, 1024);
+    long start = System.nanoTime();
+    assertAllDelivered(deliverAll(20, EgressSource.UNSPECIFIED));
+    double unlimited = (System.nanoTime() - start) / 1e9;
+    assertTrue(unlimited < 0.9, "20 messages at 20/s take 0.95 s; unlimited took " + unlimited);
+  }
+
+  @Test
+  void maxConnectionRateSpacesNewConnections() throws Exception {
+    server = new TestSmtpServer(null);
+    List<Long> greetings = Collections.synchronizedList(new ArrayList<>());
+    server.replies(
+        command -> {
+          if (command.startsWith("EHLO")) {
+            greetings.add(System.nanoTime());
+          }
+          return null;
+        });
+    // One message per connection, so each message needs a new one.
+    protocol.shaping = shaping(32, null, "10/s", 1);
+    assertAllDelivered(deliverAll(6, EgressSource.UNSPECIFIED));
+    assertEquals(6, server.connections());
+    List<Long> times = new ArrayList<>(greetings);
+    Collections.sort(times);
+    double seconds = (times.get(5) - times.get(0)) / 1e9;
+    assertTrue(seconds >= 0.4, "6 connections at 10/s need 0.5 s, took " + seconds);
+    assertTrue(seconds < 1.5, "6 connections at 10/s need 0.5 s, took " + seconds);
+  }
+
+  @Test
+  void anEgressSourceBindsItsAddressAndSaysItsEhloDomain() throws Exception {
+    server = new TestSmtpServer(null);
+    EgressSource ip2 = new EgressSource("ip2", InetAddress.getByName("127.0.0.2"), "out2.test");
+    assertEquals(
+        Disposition.DELIVERED,
+        only(deliver(request(MESSAGE, Map.of("smtp.ehlo_name", "queue.test"), ip2, "b@dest.test")))
+            .disposition());
+    TestSmtpServer.Received fromIp2 = server.received().get(0);
+    assertEquals(InetAddress.getByName("127.0.0.2"), fromIp2.client());
+    assertEquals("out2.test", fromIp2.ehlo(), "the source's EHLO domain comes first");
+
+    // Without an EHLO domain of its own, the queue's name, then the protocol's.
+    EgressSource plain = new EgressSource("plain", null, null);
+    deliver(request(MESSAGE, Map.of("smtp.ehlo_name", "queue.test"), plain, "b@dest.test"));
+    deliver(request(MESSAGE, Map.of(), plain, "b@dest.test"));
+    List<TestSmtpServer.Received> received = server.received();
+    assertEquals(3, received.size());
+    assertEquals("queue.test", received.get(1).ehlo());
+    assertEquals(InetAddress.getByName("127.0.0.1"), received.get(1).client());
+    assertEquals("client.test", received.get(2).ehlo());
+  }
+
+  @Test
+  void readyQueuesShowWaitingMailAndOpenConnectionsPerSourceAndSite() throws Exception {
+    server = new TestSmtpServer(null);
+    CountDownLatch release = new CountDownLatch(1);
+    server.replies(
+        command -> {
+          if (command.equals(".")) {
+            try {
+              release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return null;
+        });
+    protocol.shaping = shaping(1, null, null, 1024);
+    EgressSource ip2 = new EgressSource("ip2", InetAddress.getByName("127.0.0.2"), null);
+    List<CompletableFuture<DeliveryResult>> pending = deliverAll(3, ip2);
+    String site = "127.0.0.1:" + server.port();
+    await(
+        "one message in delivery and two waiting",
+        () ->
+            readyQueues().size() == 1
+                && readyQueues().get(0).ready() == 2
+                && readyQueues().get(0).connections() == 1);
+    ReadyQueueStatus status = readyQueues().get(0);
+    assertEquals("ip2->" + site + "@smtp", status.name());
+    assertEquals("smtp", status.protocol());
+    assertEquals(site, status.site());
+    assertEquals("ip2", status.source());
+    assertFalse(status.suspended());
+
+    release.countDown();
+    assertAllDelivered(pending);
+    // Idle past idle_timeout, the connection closes and the ready queue is forgotten.
+    await("the idle ready queue to go", () -> readyQueues().isEmpty());
+  }
+
+  @Test
+  void aSuspendedSiteHoldsItsMailUntilResumed() throws Exception {
+    server = new TestSmtpServer(null);
+    String site = "127.0.0.1:" + server.port();
+    Set<String> suspended = ConcurrentHashMap.newKeySet();
+    protocol.queueAdmin = suspendingAdmin(suspended);
+    assertEquals(
+        Disposition.DELIVERED,
+        only(deliver(request(MESSAGE, Map.of(), "a@dest.test"))).disposition());
+    assertEquals(1, readyQueues().get(0).connections(), "the connection stays for the next");
+
+    suspended.add(site);
+    CompletableFuture<DeliveryResult> held =
+        protocol.deliver(request(MESSAGE, Map.of(), "b@dest.test")).toCompletableFuture();
+    // The suspension outlasts idle_timeout (1 s): the idle connection closes meanwhile.
+    await(
+        "the idle connection to close while the mail is held",
+        () -> readyQueues().get(0).connections() == 0);
+    ReadyQueueStatus status = readyQueues().get(0);
+    assertTrue(status.suspended());
+    assertEquals(1, status.ready());
+    assertFalse(held.isDone());
+    assertEquals(1, server.received().size());
+
+    suspended.remove(site);
+    RecipientResult outcome = only(held.get(10, TimeUnit.SECONDS));
+    assertEquals(Disposition.DELIVERED, outcome.disposition());
+    assertEquals(2, server.received().size());
+  }
+
+  /** A queue admin that only answers whether a site is suspended. */
+  private static QueueAdmin suspendingAdmin(Set<String> suspendedSites) {
+    return (QueueAdmin)
+        Proxy.newProxyInstance(
+            QueueAdmin.class.getClassLoader(),
+            new Class<?>[] {QueueAdmin.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("isReadySuspended")) {
+                return suspendedSites.contains((String) args[0]);
+              }
+              throw new UnsupportedOperationException(method.getName());
+            });
   }
 }

@@ -1,47 +1,161 @@
 package org.postilion.queue.manager;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import org.postilion.api.spool.EntryKey;
 import org.postilion.api.spool.QueueEntry;
 
 /**
  * The recipients of one message in one scheduled queue that are due together: they go to the
  * destination in one delivery request (one SMTP transaction).
+ *
+ * <p>A million of these can be queued at once, so they are kept small: times as epoch milliseconds,
+ * the queue name shared between batches of one queue, no per-recipient objects.
  */
-record Batch(
-    String messageId,
-    String queue,
-    Instant created,
-    Instant due,
-    int attempts,
-    List<QueueEntry> entries) {
+final class Batch {
+  private final String messageId;
+  private final String queue;
+  private final long created;
+  private final long due;
+  private final int attempts;
+  private final int[] indexes;
+  private final String[] recipients;
 
-  Batch {
-    entries = List.copyOf(entries);
+  /** Set when the queue's rate limit already gave this batch its slot. */
+  private final boolean slotReserved;
+
+  private Batch(
+      String messageId,
+      String queue,
+      long created,
+      long due,
+      int attempts,
+      int[] indexes,
+      String[] recipients,
+      boolean slotReserved) {
+    this.messageId = messageId;
+    this.queue = queue;
+    this.created = created;
+    this.due = due;
+    this.attempts = attempts;
+    this.indexes = indexes;
+    this.recipients = recipients;
+    this.slotReserved = slotReserved;
   }
 
+  /** Entries of one message in one queue, all due at the same time after the same attempts. */
   static Batch of(List<QueueEntry> entries) {
     QueueEntry first = entries.get(0);
+    int[] indexes = new int[entries.size()];
+    String[] recipients = new String[entries.size()];
+    for (int i = 0; i < indexes.length; i++) {
+      indexes[i] = entries.get(i).key().index();
+      recipients[i] = entries.get(i).recipient();
+    }
     return new Batch(
         first.key().messageId(),
-        first.queue(),
-        first.created(),
-        first.due(),
+        first.queue().intern(),
+        first.created().toEpochMilli(),
+        first.due().toEpochMilli(),
         first.attempts(),
-        entries);
+        indexes,
+        recipients,
+        false);
   }
 
   /** The entries that failed, due again at {@code next} after {@code attemptsSoFar} attempts. */
-  static Batch retry(List<QueueEntry> failed, Instant next, int attemptsSoFar) {
-    return Batch.of(failed.stream().map(e -> e.withRetry(next, attemptsSoFar)).toList());
+  Batch retry(List<EntryKey> failed, Instant next, int attemptsSoFar) {
+    int[] keptIndexes = new int[failed.size()];
+    String[] keptRecipients = new String[failed.size()];
+    int kept = 0;
+    for (int i = 0; i < indexes.length; i++) {
+      if (failed.contains(new EntryKey(messageId, indexes[i]))) {
+        keptIndexes[kept] = indexes[i];
+        keptRecipients[kept] = recipients[i];
+        kept++;
+      }
+    }
+    return new Batch(
+        messageId,
+        queue,
+        created,
+        next.toEpochMilli(),
+        attemptsSoFar,
+        keptIndexes,
+        keptRecipients,
+        false);
   }
 
   /** The same batch, due at {@code when}; the spool is not told, as nothing was attempted. */
   Batch dueAt(Instant when) {
-    return new Batch(messageId, queue, created, when, attempts, entries);
+    return new Batch(
+        messageId, queue, created, when.toEpochMilli(), attempts, indexes, recipients, false);
+  }
+
+  /** The same batch holding a slot of its queue's rate limit that starts at {@code when}. */
+  Batch withSlotAt(Instant when) {
+    return new Batch(
+        messageId, queue, created, when.toEpochMilli(), attempts, indexes, recipients, true);
+  }
+
+  String messageId() {
+    return messageId;
+  }
+
+  String queue() {
+    return queue;
+  }
+
+  Instant created() {
+    return Instant.ofEpochMilli(created);
+  }
+
+  long dueMillis() {
+    return due;
+  }
+
+  Instant due() {
+    return Instant.ofEpochMilli(due);
+  }
+
+  long createdMillis() {
+    return created;
+  }
+
+  int attempts() {
+    return attempts;
+  }
+
+  boolean slotReserved() {
+    return slotReserved;
+  }
+
+  int size() {
+    return indexes.length;
   }
 
   List<String> recipients() {
-    return entries.stream().map(QueueEntry::recipient).toList();
+    return List.of(recipients);
+  }
+
+  List<QueueEntry> entries() {
+    List<QueueEntry> entries = new ArrayList<>(indexes.length);
+    for (int i = 0; i < indexes.length; i++) {
+      entries.add(
+          new QueueEntry(
+              new EntryKey(messageId, indexes[i]),
+              recipients[i],
+              queue,
+              created(),
+              due(),
+              attempts));
+    }
+    return entries;
+  }
+
+  @Override
+  public String toString() {
+    return messageId + " in " + queue;
   }
 }

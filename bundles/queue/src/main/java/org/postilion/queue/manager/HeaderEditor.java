@@ -42,8 +42,8 @@ final class HeaderEditor {
     return new Result(removed.isEmpty() ? message : out.toByteArray(), removed);
   }
 
-  /** Where the header section ends: the offset of the empty line, or the end of the message. */
-  private static int headerEnd(byte[] m) {
+  /** Where the header section ends: after its last CRLF, or the end when no body follows. */
+  static int headerEnd(byte[] m) {
     if (m.length >= 2 && m[0] == '\r' && m[1] == '\n') {
       return 0;
     }

@@ -3,16 +3,22 @@ package org.postilion.queue.manager;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -20,9 +26,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -33,6 +43,15 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.admin.AdminAction;
+import org.postilion.api.admin.MessageDetails;
+import org.postilion.api.admin.ProtocolStatus;
+import org.postilion.api.admin.QueueAdmin;
+import org.postilion.api.admin.QueueSummary;
+import org.postilion.api.admin.QueuedRecipient;
+import org.postilion.api.admin.ReadyQueueStatus;
+import org.postilion.api.admin.ScheduledQueueStatus;
+import org.postilion.api.admin.Selector;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
@@ -41,6 +60,7 @@ import org.postilion.api.delivery.MessageContent;
 import org.postilion.api.delivery.PeerAddress;
 import org.postilion.api.delivery.RecipientResult;
 import org.postilion.api.delivery.Response;
+import org.postilion.api.egress.EgressSource;
 import org.postilion.api.event.EventListener;
 import org.postilion.api.event.EventRecord;
 import org.postilion.api.event.EventType;
@@ -50,6 +70,7 @@ import org.postilion.api.queue.QueueName;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.reception.Submission;
+import org.postilion.api.shaping.Throttle;
 import org.postilion.api.spool.EntryKey;
 import org.postilion.api.spool.MessageRecord;
 import org.postilion.api.spool.QueueEntry;
@@ -58,23 +79,26 @@ import org.postilion.api.spool.SpoolException;
 import org.postilion.queue.QueueDefinition;
 import org.postilion.queue.QueueRule;
 import org.postilion.queue.QueueRules;
+import org.postilion.queue.egress.EgressRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Names each recipient's scheduled queue, spools messages, and hands due entries to the delivery
- * protocol their queue configuration names, retrying transient failures on the queue's schedule.
+ * protocol their queue configuration names, retrying transient failures on the queue's schedule. It
+ * is also the operator's hands on the queues ({@link QueueAdmin}).
  *
- * <p>An entry whose protocol has no service waits, parked, until one registers: it is neither
- * bounced nor lost. Queue configurations are looked up at each attempt, so a changed cfg file
- * applies to mail already queued.
+ * <p>A due batch is dispatched unless something holds it: an admin bounce ends it, a suspension
+ * holds it until resumed, a missing protocol or egress pool parks it until one registers, and the
+ * queue's own rate limit gives it a later slot. Queue configurations are looked up at each
+ * dispatch, so a changed cfg file applies to mail already queued.
  */
 @Component(
-    service = Reception.class,
+    service = {Reception.class, QueueAdmin.class},
     immediate = true,
     configurationPid = "org.postilion.queue.manager")
 @Designate(ocd = QueueManager.Config.class)
-public class QueueManager implements Reception {
+public class QueueManager implements Reception, QueueAdmin {
   private static final Logger LOG = LoggerFactory.getLogger(QueueManager.class);
 
   @ObjectClassDefinition(
@@ -94,25 +118,45 @@ public class QueueManager implements Reception {
     int max__in__flight() default 10_000;
   }
 
+  /** How long dispatching pauses after a configuration went away. */
+  private static final Duration SETTLE_AFTER_REMOVAL = Duration.ofSeconds(2);
+
+  /** KumoMTA's default: an admin bounce also catches mail arriving in the next five minutes. */
+  static final Duration DEFAULT_BOUNCE_DURATION = Duration.ofMinutes(5);
+
+  private static final int MAX_HEADER_BYTES = 64 * 1024;
+
   private final Clock clock;
   private final Scheduler scheduler;
   private final Map<String, DeliveryProtocol> protocols = new ConcurrentHashMap<>();
-  private final Map<String, List<Batch>> parked = new ConcurrentHashMap<>();
-  private final Set<String> warnedMissing = ConcurrentHashMap.newKeySet();
+  private final Map<String, String> protocolProviders = new ConcurrentHashMap<>();
 
-  /** How long dispatching pauses after a configuration went away. */
-  private static final Duration SETTLE_AFTER_REMOVAL = Duration.ofSeconds(2);
+  /** Batches waiting for something to be installed: "protocol:smtp", "pool:warm". */
+  private final Map<String, List<Batch>> parked = new ConcurrentHashMap<>();
+
+  /** Batches held by a suspension, by the suspension's id. */
+  private final Map<String, List<Batch>> held = new ConcurrentHashMap<>();
+
+  /** Guards holding and releasing against each other, so no batch is held after its release. */
+  private final Object holdLock = new Object();
+
+  private final Set<Batch> inDelivery = ConcurrentHashMap.newKeySet();
+  private final Set<String> warnedMissing = ConcurrentHashMap.newKeySet();
+  private final List<AdminAction> actions = new CopyOnWriteArrayList<>();
+  private final Map<String, Throttle> queueThrottles = new ConcurrentHashMap<>();
 
   private volatile Instant settleUntil;
   private final List<QueueDefinition> definitions = new CopyOnWriteArrayList<>();
   private final List<EventListener> listeners = new CopyOnWriteArrayList<>();
 
   @Reference private Spool spool;
+  @Reference private EgressRegistry egress;
 
   private String tenantHeader;
   private String campaignHeader;
   private Semaphore inFlight;
   private ExecutorService workers;
+  private ScheduledExecutorService timer;
   private Thread dispatcher;
 
   public QueueManager() {
@@ -135,10 +179,21 @@ public class QueueManager implements Reception {
         Executors.newFixedThreadPool(
             threads,
             task -> new Thread(task, "postilion-delivery-" + workerNumber.incrementAndGet()));
-    List<QueueEntry> queued = new ArrayList<>();
-    spool.forEachQueued(queued::add);
-    groupIntoBatches(queued).forEach(scheduler::add);
-    LOG.info("Queue manager started with {} queued recipients from the spool", queued.size());
+    timer =
+        Executors.newSingleThreadScheduledExecutor(
+            task -> {
+              Thread thread = new Thread(task, "postilion-admin-timer");
+              thread.setDaemon(true);
+              return thread;
+            });
+    loadAdminActions();
+    long start = System.nanoTime();
+    int loaded = loadSchedule();
+    LOG.info(
+        "Queue manager started with {} queued recipients from the spool in {} ms",
+        loaded,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    egress.onChange(() -> releaseParkedWhere(key -> key.startsWith("pool:"), null));
     dispatcher = new Thread(this::dispatchLoop, "postilion-dispatcher");
     dispatcher.start();
   }
@@ -148,9 +203,51 @@ public class QueueManager implements Reception {
     scheduler.close();
     dispatcher.interrupt();
     dispatcher.join(TimeUnit.SECONDS.toMillis(10));
+    timer.shutdownNow();
     workers.shutdownNow();
     if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
       LOG.warn("Deliveries still starting after 30 s; their messages stay queued");
+    }
+  }
+
+  /** Reads the queued entries back; entries of one message due together become one batch. */
+  private int loadSchedule() {
+    List<QueueEntry> group = new ArrayList<>();
+    int[] count = {0};
+    spool.forEachQueued(
+        entry -> {
+          if (!group.isEmpty() && !sameBatch(group.get(0), entry)) {
+            scheduler.add(Batch.of(group));
+            group.clear();
+          }
+          group.add(entry);
+          count[0]++;
+        });
+    if (!group.isEmpty()) {
+      scheduler.add(Batch.of(group));
+    }
+    return count[0];
+  }
+
+  private static boolean sameBatch(QueueEntry first, QueueEntry next) {
+    return first.key().messageId().equals(next.key().messageId())
+        && first.queue().equals(next.queue())
+        && first.due().equals(next.due())
+        && first.attempts() == next.attempts();
+  }
+
+  private void loadAdminActions() {
+    Instant now = Instant.now(clock);
+    for (AdminAction action : spool.adminActions()) {
+      if (action.isExpired(now)) {
+        spool.deleteAdminAction(action.id());
+        continue;
+      }
+      actions.add(action);
+      scheduleExpiry(action);
+    }
+    if (!actions.isEmpty()) {
+      LOG.info("{} suspensions and bounces in force from before the restart", actions.size());
     }
   }
 
@@ -160,8 +257,8 @@ public class QueueManager implements Reception {
       cardinality = ReferenceCardinality.MULTIPLE,
       policy = ReferencePolicy.DYNAMIC,
       policyOption = ReferencePolicyOption.GREEDY)
-  void addProtocol(DeliveryProtocol protocol, Map<String, Object> properties) {
-    Object name = properties.get(DeliveryProtocol.PROTOCOL);
+  void addProtocol(ServiceReference<DeliveryProtocol> reference, DeliveryProtocol protocol) {
+    Object name = reference.getProperty(DeliveryProtocol.PROTOCOL);
     if (name == null) {
       LOG.warn(
           "Ignoring a delivery protocol service without a '{}' property",
@@ -169,14 +266,18 @@ public class QueueManager implements Reception {
       return;
     }
     protocols.put(name.toString(), protocol);
+    protocolProviders.put(
+        name.toString(),
+        reference.getBundle().getSymbolicName() + " " + reference.getBundle().getVersion());
     warnedMissing.remove(name.toString());
     LOG.info("Delivery protocol '{}' is available", name);
-    releaseParked(name.toString());
+    releaseParkedWhere(key -> key.equals("protocol:" + name), null);
   }
 
-  void removeProtocol(DeliveryProtocol protocol, Map<String, Object> properties) {
-    Object name = properties.get(DeliveryProtocol.PROTOCOL);
+  void removeProtocol(ServiceReference<DeliveryProtocol> reference, DeliveryProtocol protocol) {
+    Object name = reference.getProperty(DeliveryProtocol.PROTOCOL);
     if (name != null && protocols.remove(name.toString(), protocol)) {
+      protocolProviders.remove(name.toString());
       LOG.info("Delivery protocol '{}' went away; its queues wait for it", name);
     }
   }
@@ -188,11 +289,11 @@ public class QueueManager implements Reception {
       updated = "updatedDefinition")
   void addDefinition(QueueDefinition definition) {
     definitions.add(definition);
-    releaseAllParked();
+    releaseParkedWhere(key -> true, null);
   }
 
   void updatedDefinition(QueueDefinition definition) {
-    releaseAllParked();
+    releaseParkedWhere(key -> true, null);
   }
 
   /**
@@ -202,7 +303,7 @@ public class QueueManager implements Reception {
   void removeDefinition(QueueDefinition definition) {
     settleUntil = Instant.now(clock).plus(SETTLE_AFTER_REMOVAL);
     definitions.remove(definition);
-    parked.keySet().forEach(protocol -> releaseParked(protocol, settleUntil));
+    releaseParkedWhere(key -> true, settleUntil);
   }
 
   @Reference(
@@ -264,13 +365,11 @@ public class QueueManager implements Reception {
     return id;
   }
 
-  /** Entries of the same message, queue, due time and attempt count travel together. */
+  /** A new message's entries, one batch per queue. */
   private static Collection<Batch> groupIntoBatches(List<QueueEntry> entries) {
-    Map<List<Object>, List<QueueEntry>> groups = new LinkedHashMap<>();
+    Map<String, List<QueueEntry>> groups = new LinkedHashMap<>();
     for (QueueEntry entry : entries) {
-      List<Object> key =
-          List.of(entry.key().messageId(), entry.queue(), entry.due(), entry.attempts());
-      groups.computeIfAbsent(key, k -> new ArrayList<>()).add(entry);
+      groups.computeIfAbsent(entry.queue(), k -> new ArrayList<>()).add(entry);
     }
     return groups.values().stream().map(Batch::of).toList();
   }
@@ -293,8 +392,16 @@ public class QueueManager implements Reception {
           return;
         }
         inFlight.acquire();
-        if (!dispatch(batch)) {
-          inFlight.release();
+        boolean started = false;
+        try {
+          started = dispatch(batch);
+        } catch (RuntimeException e) {
+          LOG.error("Dispatching {} failed; it stays queued", batch, e);
+          scheduler.add(batch.dueAt(Instant.now(clock).plusSeconds(60)));
+        } finally {
+          if (!started) {
+            inFlight.release();
+          }
         }
       }
     } catch (InterruptedException e) {
@@ -302,90 +409,141 @@ public class QueueManager implements Reception {
     }
   }
 
-  /** Starts delivery of a due batch; false when it was parked, held or ended instead. */
+  /** Starts delivery of a due batch; false when it was held, parked, delayed or ended instead. */
   private boolean dispatch(Batch batch) {
+    Instant now = Instant.now(clock);
     Instant settle = settleUntil;
-    if (settle != null && Instant.now(clock).isBefore(settle)) {
+    if (settle != null && now.isBefore(settle)) {
       scheduler.add(batch.dueAt(settle));
       return false;
     }
     QueueName queue = QueueName.parse(batch.queue());
     QueueConfig config = configFor(queue);
-    if (!Instant.now(clock).isBefore(batch.created().plus(config.maxAge()))) {
-      expire(batch, config);
+    if (!now.isBefore(batch.created().plus(config.maxAge()))) {
+      workers.execute(() -> expire(batch, config));
+      return false;
+    }
+    AdminAction bounce = actionFor(AdminAction.Kind.BOUNCE, queue, now);
+    if (bounce != null) {
+      workers.execute(() -> adminBounce(batch, bounce));
+      return false;
+    }
+    AdminAction suspension = actionFor(AdminAction.Kind.SUSPEND, queue, now);
+    if (suspension != null) {
+      hold(suspension, batch);
       return false;
     }
     DeliveryProtocol protocol = protocols.get(config.protocol());
     if (protocol == null) {
-      park(config.protocol(), batch);
+      park("protocol:" + config.protocol(), batch);
       return false;
     }
-    workers.execute(() -> startDelivery(batch, queue, config, protocol));
+    Optional<EgressSource> source = egress.choose(config.egressPool(), ThreadLocalRandom.current());
+    if (source.isEmpty()) {
+      park("pool:" + config.egressPool(), batch);
+      return false;
+    }
+    if (config.maxMessageRate() != null && !batch.slotReserved()) {
+      Throttle throttle =
+          queueThrottles.computeIfAbsent(batch.queue(), q -> new Throttle(config.maxMessageRate()));
+      if (!throttle.rate().equals(config.maxMessageRate())) {
+        throttle.setRate(config.maxMessageRate());
+      }
+      long waitNanos = throttle.reserve(System.nanoTime());
+      if (waitNanos > 0) {
+        scheduler.add(batch.withSlotAt(now.plusNanos(waitNanos)));
+        return false;
+      }
+    }
+    inDelivery.add(batch);
+    workers.execute(() -> startDelivery(batch, queue, config, protocol, source.get()));
     return true;
   }
 
   QueueConfig configFor(QueueName queue) {
     List<QueueRule> rules = new ArrayList<>(definitions.size());
     for (QueueDefinition definition : definitions) {
-      rules.add(definition.rule());
+      QueueRule rule = definition.rule();
+      if (rule != null) {
+        rules.add(rule);
+      }
     }
     return QueueRules.resolve(rules, queue);
   }
 
-  private void park(String protocolName, Batch batch) {
-    List<Batch> waiting = parked.computeIfAbsent(protocolName, k -> new ArrayList<>());
+  /** The first action of this kind in force for the queue, or null. */
+  private AdminAction actionFor(AdminAction.Kind kind, QueueName queue, Instant now) {
+    for (AdminAction action : actions) {
+      if (action.kind() == kind && !action.isExpired(now) && action.selector().matches(queue)) {
+        return action;
+      }
+    }
+    return null;
+  }
+
+  private void hold(AdminAction suspension, Batch batch) {
+    synchronized (holdLock) {
+      if (actions.contains(suspension)) {
+        held.computeIfAbsent(suspension.id(), k -> new ArrayList<>()).add(batch);
+        return;
+      }
+    }
+    // Resumed between the look-up and now: it goes on as if never held.
+    scheduler.add(batch);
+  }
+
+  private void park(String reason, Batch batch) {
     boolean releaseNow;
-    synchronized (waiting) {
-      waiting.add(batch);
-      // The protocol may have registered between the lookup and the parking.
-      releaseNow = protocols.containsKey(protocolName);
+    synchronized (holdLock) {
+      parked.computeIfAbsent(reason, k -> new ArrayList<>()).add(batch);
+      // What it waits for may have come between the look-up and the parking.
+      releaseNow =
+          reason.startsWith("protocol:")
+              ? protocols.containsKey(reason.substring("protocol:".length()))
+              : egress.hasPool(reason.substring("pool:".length()));
     }
     if (releaseNow) {
-      releaseParked(protocolName);
-    } else if (warnedMissing.add(protocolName)) {
+      releaseParkedWhere(reason::equals, null);
+    } else if (warnedMissing.add(reason)) {
       LOG.warn(
-          "No delivery protocol '{}' is installed; queue {} and any other that needs it wait",
-          protocolName,
-          batch.queue());
+          "Queue {} waits: {} is not installed; any other queue that needs it waits too",
+          batch.queue(),
+          reason.replace(':', ' '));
     }
   }
 
-  private void releaseParked(String protocolName) {
-    releaseParked(protocolName, null);
-  }
-
-  /** Schedules the parked batches again, at {@code due} or when each was due. */
-  private void releaseParked(String protocolName, Instant due) {
-    List<Batch> waiting = parked.get(protocolName);
-    if (waiting == null) {
-      return;
-    }
-    List<Batch> released;
-    synchronized (waiting) {
-      released = new ArrayList<>(waiting);
-      waiting.clear();
+  /** Schedules parked batches again, at {@code due} or when each was due. */
+  private void releaseParkedWhere(Predicate<String> reasons, Instant due) {
+    List<Batch> released = new ArrayList<>();
+    synchronized (holdLock) {
+      parked.forEach(
+          (reason, batches) -> {
+            if (reasons.test(reason)) {
+              released.addAll(batches);
+              batches.clear();
+            }
+          });
     }
     if (!released.isEmpty()) {
-      LOG.info(
-          "Releasing {} messages that waited for protocol '{}'", released.size(), protocolName);
+      LOG.info("Releasing {} messages that waited for a protocol or pool", released.size());
     }
     for (Batch batch : released) {
       scheduler.add(due == null ? batch : batch.dueAt(due));
     }
   }
 
-  /** A changed configuration may send parked queues to another protocol: look at them again. */
-  private void releaseAllParked() {
-    parked.keySet().forEach(this::releaseParked);
-  }
-
   /** Runs on a worker: hands the batch to the protocol and books the outcome when it comes. */
   private void startDelivery(
-      Batch batch, QueueName queue, QueueConfig config, DeliveryProtocol protocol) {
+      Batch batch,
+      QueueName queue,
+      QueueConfig config,
+      DeliveryProtocol protocol,
+      EgressSource source) {
     try {
       MessageRecord message = spool.message(batch.messageId()).orElse(null);
       if (message == null) {
         LOG.warn("Message {} is no longer in the spool; dropping its schedule", batch.messageId());
+        inDelivery.remove(batch);
         inFlight.release();
         return;
       }
@@ -398,7 +556,8 @@ public class QueueManager implements Reception {
               queue,
               config,
               attempt,
-              new SpooledContent(message));
+              new SpooledContent(message),
+              source);
       CompletionStage<DeliveryResult> outcome;
       try {
         outcome = protocol.deliver(request);
@@ -412,17 +571,16 @@ public class QueueManager implements Reception {
             } catch (RuntimeException e) {
               LOG.error(
                   "Recording the outcome for {} failed; it stays queued", batch.messageId(), e);
-              scheduler.add(
-                  Batch.retry(
-                      batch.entries(), Instant.now(clock).plusSeconds(60), batch.attempts()));
+              scheduler.add(batch.dueAt(Instant.now(clock).plusSeconds(60)));
             } finally {
+              inDelivery.remove(batch);
               inFlight.release();
             }
           });
     } catch (RuntimeException e) {
       LOG.error("Delivery of {} could not start; it stays queued", batch.messageId(), e);
-      scheduler.add(
-          Batch.retry(batch.entries(), Instant.now(clock).plusSeconds(60), batch.attempts()));
+      scheduler.add(batch.dueAt(Instant.now(clock).plusSeconds(60)));
+      inDelivery.remove(batch);
       inFlight.release();
     }
   }
@@ -442,7 +600,7 @@ public class QueueManager implements Reception {
           Response.of(451, "4.3.0", "protocol " + config.protocol() + " failed: " + cause);
       result = DeliveryResult.forAll(request, Disposition.TRANSIENT_FAILURE, response, null);
     }
-    List<QueueEntry> failed = new ArrayList<>();
+    List<EntryKey> failed = new ArrayList<>();
     Response lastTransient = null;
     for (QueueEntry entry : batch.entries()) {
       RecipientResult outcome = resultFor(result, entry, config);
@@ -465,7 +623,7 @@ public class QueueManager implements Reception {
               result,
               attempt,
               config);
-          failed.add(entry);
+          failed.add(entry.key());
           lastTransient = outcome.response();
         }
       }
@@ -473,14 +631,20 @@ public class QueueManager implements Reception {
     if (failed.isEmpty()) {
       return;
     }
-    Instant next = Instant.now(clock).plus(config.retry().delayAfter(attempt));
-    Batch retry = Batch.retry(failed, next, attempt);
+    Instant now = Instant.now(clock);
+    Instant next = now.plus(config.retry().delayAfter(attempt, ThreadLocalRandom.current()));
+    Batch retry = batch.retry(failed, next, attempt);
+    AdminAction bounce = actionFor(AdminAction.Kind.BOUNCE, QueueName.parse(batch.queue()), now);
+    if (bounce != null) {
+      adminBounce(retry, bounce);
+      return;
+    }
     if (!next.isBefore(batch.created().plus(config.maxAge()))) {
       expire(retry, config);
       return;
     }
-    for (QueueEntry entry : failed) {
-      spool.reschedule(entry.key(), next, attempt, lastTransient.toString());
+    for (EntryKey key : failed) {
+      spool.reschedule(key, next, attempt, lastTransient.toString());
     }
     scheduler.add(retry);
   }
@@ -500,14 +664,30 @@ public class QueueManager implements Reception {
   }
 
   private void expire(Batch batch, QueueConfig config) {
-    MessageRecord message = spool.message(batch.messageId()).orElse(null);
     Response response =
         Response.of(551, "5.4.7", "message expired after " + config.maxAge() + " in the queue");
-    for (QueueEntry entry : batch.entries()) {
-      spool.remove(entry.key());
-      if (message != null) {
-        emit(EventType.EXPIRATION, message, entry, response, null, entry.attempts(), config);
+    end(batch, EventType.EXPIRATION, response, config);
+  }
+
+  private void adminBounce(Batch batch, AdminAction bounce) {
+    String reason = bounce.reason() == null ? "no reason given" : bounce.reason();
+    Response response = Response.of(551, "5.7.1", "administratively bounced: " + reason);
+    end(batch, EventType.ADMIN_BOUNCE, response, null);
+  }
+
+  /** Removes the batch's entries from the spool, each with a record of why. */
+  private void end(Batch batch, EventType type, Response response, QueueConfig config) {
+    try {
+      MessageRecord message = spool.message(batch.messageId()).orElse(null);
+      for (QueueEntry entry : batch.entries()) {
+        spool.remove(entry.key());
+        if (message != null) {
+          emit(type, message, entry, response, null, entry.attempts(), config);
+        }
       }
+    } catch (SpoolException e) {
+      LOG.error("Could not end {} ({}); it stays queued", batch, type.recordName(), e);
+      scheduler.add(batch.dueAt(Instant.now(clock).plusSeconds(60)));
     }
   }
 
@@ -568,6 +748,394 @@ public class QueueManager implements Reception {
         LOG.warn("Event listener {} failed on a {} record", listener, type.recordName(), e);
       }
     }
+  }
+
+  // --- admin actions ----------------------------------------------------------------------------
+
+  @Override
+  public AdminAction suspend(Selector selector, Duration duration, String reason) {
+    return addAction(AdminAction.Kind.SUSPEND, selector, null, duration, reason);
+  }
+
+  @Override
+  public AdminAction suspendReady(String site, Duration duration, String reason) {
+    if (site == null || site.isBlank()) {
+      throw new IllegalArgumentException("name the site to suspend");
+    }
+    return addAction(
+        AdminAction.Kind.SUSPEND_READY,
+        null,
+        site.trim().toLowerCase(Locale.ROOT),
+        duration,
+        reason);
+  }
+
+  private AdminAction addAction(
+      AdminAction.Kind kind, Selector selector, String site, Duration duration, String reason) {
+    if (duration != null && (duration.isNegative() || duration.isZero())) {
+      throw new IllegalArgumentException("the duration must be positive, not " + duration);
+    }
+    Instant now = Instant.now(clock);
+    AdminAction action =
+        new AdminAction(
+            UUID.randomUUID().toString(),
+            kind,
+            selector,
+            site,
+            reason == null || reason.isBlank() ? null : reason.trim(),
+            now,
+            duration == null ? null : now.plus(duration));
+    spool.saveAdminAction(action);
+    actions.add(action);
+    scheduleExpiry(action);
+    LOG.info(
+        "{} {} {}{}",
+        kind,
+        action.id(),
+        action.target(),
+        action.expires() == null ? "" : " until " + action.expires());
+    return action;
+  }
+
+  private void scheduleExpiry(AdminAction action) {
+    if (action.expires() == null) {
+      return;
+    }
+    long delay = Math.max(0, action.expires().toEpochMilli() - clock.millis());
+    timer.schedule(() -> endAction(action, "expired"), delay, TimeUnit.MILLISECONDS);
+  }
+
+  /** Takes an action out of force; a suspension's held mail goes back to its schedule. */
+  private void endAction(AdminAction action, String how) {
+    List<Batch> released;
+    synchronized (holdLock) {
+      if (!actions.remove(action)) {
+        return;
+      }
+      released = held.remove(action.id());
+    }
+    try {
+      spool.deleteAdminAction(action.id());
+    } catch (SpoolException e) {
+      LOG.error("Could not delete {} {} from the spool", action.kind(), action.id(), e);
+    }
+    if (released != null) {
+      released.forEach(scheduler::add);
+    }
+    LOG.info(
+        "{} {} {} {}; {} messages released",
+        action.kind(),
+        action.id(),
+        action.target(),
+        how,
+        released == null ? 0 : released.size());
+  }
+
+  @Override
+  public List<AdminAction> suspensions() {
+    Instant now = Instant.now(clock);
+    return actions.stream()
+        .filter(a -> a.kind() != AdminAction.Kind.BOUNCE && !a.isExpired(now))
+        .toList();
+  }
+
+  @Override
+  public List<AdminAction> resume(String id, Selector selector) {
+    if ((id == null || id.isBlank()) && selector == null) {
+      throw new IllegalArgumentException(
+          "name a suspension id, or a domain, tenant, campaign or queue");
+    }
+    List<AdminAction> ended = new ArrayList<>();
+    for (AdminAction action : suspensions()) {
+      boolean byId = id != null && action.id().equals(id.trim());
+      boolean bySelector = selector != null && selector.equals(action.selector());
+      if (byId || bySelector) {
+        endAction(action, "resumed");
+        ended.add(action);
+      }
+    }
+    return ended;
+  }
+
+  @Override
+  public BounceOutcome bounce(Selector selector, Duration duration, String reason) {
+    AdminAction bounce =
+        addAction(
+            AdminAction.Kind.BOUNCE,
+            selector,
+            null,
+            duration == null ? DEFAULT_BOUNCE_DURATION : duration,
+            reason);
+    List<Batch> matching = takeWaiting(selector, true);
+    int recipients = 0;
+    for (Batch batch : matching) {
+      recipients += batch.size();
+      workers.execute(() -> adminBounce(batch, bounce));
+    }
+    LOG.info("Admin bounce {} ends {} queued recipients", bounce.id(), recipients);
+    return new BounceOutcome(bounce, recipients);
+  }
+
+  @Override
+  public List<AdminAction> bounces() {
+    Instant now = Instant.now(clock);
+    return actions.stream()
+        .filter(a -> a.kind() == AdminAction.Kind.BOUNCE && !a.isExpired(now))
+        .toList();
+  }
+
+  @Override
+  public boolean cancelBounce(String id) {
+    for (AdminAction action : bounces()) {
+      if (action.id().equals(id.trim())) {
+        endAction(action, "cancelled");
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public int retryNow(Selector selector) {
+    Instant now = Instant.now(clock);
+    List<Batch> matching = scheduler.removeIf(b -> matches(selector, b));
+    int recipients = 0;
+    for (Batch batch : matching) {
+      recipients += batch.size();
+      scheduler.add(batch.dueAt(now));
+    }
+    LOG.info("Retry now: {} recipients matching {}", recipients, selector);
+    return recipients;
+  }
+
+  @Override
+  public int rebind(Selector selector, String reason) {
+    Instant now = Instant.now(clock);
+    List<Batch> matching = takeWaiting(selector, false);
+    Response response =
+        Response.of(
+            250, "2.0.0", "rebound" + (reason == null || reason.isBlank() ? "" : ": " + reason));
+    int recipients = 0;
+    for (Batch batch : matching) {
+      recipients += batch.size();
+      workers.execute(
+          () -> {
+            try {
+              spool
+                  .message(batch.messageId())
+                  .ifPresent(
+                      message -> {
+                        QueueConfig config = configFor(QueueName.parse(batch.queue()));
+                        for (QueueEntry entry : batch.entries()) {
+                          emit(
+                              EventType.ADMIN_REBIND,
+                              message,
+                              entry,
+                              response,
+                              null,
+                              entry.attempts(),
+                              config);
+                        }
+                      });
+            } finally {
+              scheduler.add(batch.dueAt(now));
+            }
+          });
+    }
+    LOG.info("Rebind: {} recipients matching {}", recipients, selector);
+    return recipients;
+  }
+
+  /** Takes matching batches out of the schedule and the parking lots, and the held ones too. */
+  private List<Batch> takeWaiting(Selector selector, boolean includingHeld) {
+    Predicate<Batch> filter = b -> matches(selector, b);
+    List<Batch> taken = new ArrayList<>(scheduler.removeIf(filter));
+    synchronized (holdLock) {
+      for (List<Batch> batches : parked.values()) {
+        takeFrom(batches, filter, taken);
+      }
+      if (includingHeld) {
+        for (List<Batch> batches : held.values()) {
+          takeFrom(batches, filter, taken);
+        }
+      }
+    }
+    return taken;
+  }
+
+  private static void takeFrom(List<Batch> from, Predicate<Batch> filter, List<Batch> into) {
+    from.removeIf(
+        batch -> {
+          if (filter.test(batch)) {
+            into.add(batch);
+            return true;
+          }
+          return false;
+        });
+  }
+
+  private static boolean matches(Selector selector, Batch batch) {
+    return selector.matches(QueueName.parse(batch.queue()));
+  }
+
+  @Override
+  public boolean isReadySuspended(String site) {
+    Instant now = Instant.now(clock);
+    String name = site.toLowerCase(Locale.ROOT);
+    for (AdminAction action : actions) {
+      if (action.kind() == AdminAction.Kind.SUSPEND_READY
+          && !action.isExpired(now)
+          && action.site().equals(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // --- inspection -------------------------------------------------------------------------------
+
+  /** Calls {@code visitor} with every batch the manager holds and the state it is in. */
+  private void forEachBatch(BatchVisitor visitor) {
+    scheduler.forEach(batch -> visitor.visit(batch, "scheduled"));
+    synchronized (holdLock) {
+      parked.forEach(
+          (reason, batches) -> {
+            String state = "waiting for " + reason.replace(":", " ");
+            batches.forEach(batch -> visitor.visit(batch, state));
+          });
+      held.values().forEach(batches -> batches.forEach(batch -> visitor.visit(batch, "suspended")));
+    }
+    for (Batch batch : inDelivery) {
+      visitor.visit(batch, "in delivery");
+    }
+  }
+
+  private interface BatchVisitor {
+    void visit(Batch batch, String state);
+  }
+
+  @Override
+  public QueueSummary summary() {
+    QueueStatistics statistics = new QueueStatistics();
+    forEachBatch(statistics::add);
+    Instant now = Instant.now(clock);
+    List<ScheduledQueueStatus> scheduled =
+        statistics.statuses(
+            queue -> configFor(queue).protocol(),
+            queue -> actionFor(AdminAction.Kind.SUSPEND, queue, now) != null);
+    List<ReadyQueueStatus> ready = new ArrayList<>();
+    for (DeliveryProtocol protocol : protocols.values()) {
+      try {
+        ready.addAll(protocol.readyQueues());
+      } catch (RuntimeException e) {
+        LOG.warn("A delivery protocol failed to report its ready queues", e);
+      }
+    }
+    ready.sort(Comparator.comparing(ReadyQueueStatus::name));
+    return new QueueSummary(scheduled, ready);
+  }
+
+  @Override
+  public List<QueuedRecipient> list(Selector selector, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("the limit must be at least 1");
+    }
+    List<QueuedRecipient> found = new ArrayList<>();
+    forEachBatch(
+        (batch, state) -> {
+          if (selector == null || matches(selector, batch)) {
+            for (String recipient : batch.recipients()) {
+              found.add(
+                  new QueuedRecipient(
+                      batch.messageId(),
+                      recipient,
+                      batch.queue(),
+                      batch.created(),
+                      batch.due(),
+                      batch.attempts(),
+                      state,
+                      null));
+            }
+          }
+        });
+    found.sort(
+        Comparator.comparing(QueuedRecipient::created).thenComparing(QueuedRecipient::messageId));
+    return found.size() > limit ? List.copyOf(found.subList(0, limit)) : found;
+  }
+
+  @Override
+  public Optional<MessageDetails> message(String messageId) {
+    if (messageId == null || messageId.isBlank()) {
+      throw new IllegalArgumentException("name a message id");
+    }
+    String id = messageId.trim();
+    Optional<MessageRecord> found = spool.message(id);
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    MessageRecord message = found.get();
+    Map<String, String> states = new ConcurrentHashMap<>();
+    forEachBatch(
+        (batch, state) -> {
+          if (batch.messageId().equals(id)) {
+            batch.recipients().forEach(r -> states.put(r, state));
+          }
+        });
+    List<QueuedRecipient> recipients = new ArrayList<>();
+    for (Spool.StoredEntry stored : spool.entries(id)) {
+      QueueEntry entry = stored.entry();
+      recipients.add(
+          new QueuedRecipient(
+              id,
+              entry.recipient(),
+              entry.queue(),
+              entry.created(),
+              entry.due(),
+              entry.attempts(),
+              states.getOrDefault(entry.recipient(), "scheduled"),
+              stored.lastResponse()));
+    }
+    return Optional.of(
+        new MessageDetails(
+            id,
+            message.sender(),
+            message.created(),
+            message.size(),
+            message.tenant(),
+            message.campaign(),
+            message.receptionProtocol(),
+            recipients,
+            headerSection(id)));
+  }
+
+  /** The header section as stored, up to the blank line (or the first 64 KiB of it). */
+  private String headerSection(String messageId) {
+    try (InputStream in = spool.openContent(messageId)) {
+      byte[] head = in.readNBytes(MAX_HEADER_BYTES);
+      int end = HeaderEditor.headerEnd(head);
+      return new String(head, 0, end, StandardCharsets.UTF_8);
+    } catch (IOException | SpoolException e) {
+      LOG.warn("Could not read the headers of {}", messageId, e);
+      return "";
+    }
+  }
+
+  @Override
+  public List<ProtocolStatus> protocols() {
+    Map<String, List<String>> queuesByProtocol = new TreeMap<>();
+    Set<String> queues = new TreeSet<>();
+    forEachBatch((batch, state) -> queues.add(batch.queue()));
+    for (String queue : queues) {
+      String protocol = configFor(QueueName.parse(queue)).protocol();
+      queuesByProtocol.computeIfAbsent(protocol, k -> new ArrayList<>()).add(queue);
+    }
+    protocols.keySet().forEach(name -> queuesByProtocol.computeIfAbsent(name, k -> List.of()));
+    List<ProtocolStatus> statuses = new ArrayList<>();
+    queuesByProtocol.forEach(
+        (name, names) ->
+            statuses.add(
+                new ProtocolStatus(name, protocolProviders.get(name), List.copyOf(names))));
+    return statuses;
   }
 
   /** The bytes of a spooled message, read from the spool on each open. */

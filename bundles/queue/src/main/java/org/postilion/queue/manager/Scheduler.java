@@ -1,17 +1,20 @@
 package org.postilion.queue.manager;
 
 import java.time.Clock;
-import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.PriorityQueue;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Batches of queue entries ordered by due time. Holds only the entries' metadata; message bytes
  * stay in the spool.
  */
 final class Scheduler {
-  private final PriorityQueue<Batch> entries =
-      new PriorityQueue<>(Comparator.comparing(Batch::due));
+  private final PriorityQueue<Batch> batches =
+      new PriorityQueue<>(Comparator.comparingLong(Batch::dueMillis));
   private final Clock clock;
   private boolean closed;
 
@@ -19,26 +22,46 @@ final class Scheduler {
     this.clock = clock;
   }
 
-  synchronized void add(Batch entry) {
-    entries.add(entry);
+  synchronized void add(Batch batch) {
+    batches.add(batch);
     notifyAll();
   }
 
   /** Waits for the next batch that is due; {@code null} once the scheduler is closed. */
   synchronized Batch takeDue() throws InterruptedException {
     while (!closed) {
-      Batch head = entries.peek();
+      Batch head = batches.peek();
       if (head == null) {
         wait();
         continue;
       }
-      long waitMillis = head.due().toEpochMilli() - Instant.now(clock).toEpochMilli();
+      long waitMillis = head.dueMillis() - clock.millis();
       if (waitMillis <= 0) {
-        return entries.poll();
+        return batches.poll();
       }
       wait(waitMillis);
     }
     return null;
+  }
+
+  /** Takes out every batch that matches, for an admin action to deal with. */
+  synchronized List<Batch> removeIf(Predicate<Batch> filter) {
+    List<Batch> removed = new ArrayList<>();
+    // One pass and one re-heapify, so a million queued batches are no problem.
+    batches.removeIf(
+        batch -> {
+          if (filter.test(batch)) {
+            removed.add(batch);
+            return true;
+          }
+          return false;
+        });
+    return removed;
+  }
+
+  /** Shows every waiting batch to {@code visitor}, which must be quick: dispatch waits. */
+  synchronized void forEach(Consumer<Batch> visitor) {
+    batches.forEach(visitor);
   }
 
   synchronized void close() {

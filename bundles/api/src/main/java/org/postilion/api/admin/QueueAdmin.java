@@ -1,0 +1,71 @@
+package org.postilion.api.admin;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The operator's hands on the queues: what the {@code mta:*} shell commands and the admin HTTP API
+ * call. Methods that take an action return once it is in the spool, so it survives a restart.
+ *
+ * <p>Bad arguments (an unknown id, an empty selector) raise {@link IllegalArgumentException} with a
+ * message fit to show the operator.
+ */
+public interface QueueAdmin {
+
+  QueueSummary summary();
+
+  /** Queued recipients that match, oldest first; all queues when {@code selector} is null. */
+  List<QueuedRecipient> list(Selector selector, int limit);
+
+  Optional<MessageDetails> message(String messageId);
+
+  /**
+   * Holds the matching scheduled queues' mail.
+   *
+   * @param duration how long; {@code null} until resumed
+   */
+  AdminAction suspend(Selector selector, Duration duration, String reason);
+
+  /** Holds the ready queues of a destination site (as {@link ReadyQueueStatus#site()} names it). */
+  AdminAction suspendReady(String site, Duration duration, String reason);
+
+  /** Suspensions in force, of both kinds. */
+  List<AdminAction> suspensions();
+
+  /**
+   * Ends the suspension with this id, or every suspension whose target equals {@code selector}.
+   *
+   * @return the suspensions ended
+   */
+  List<AdminAction> resume(String id, Selector selector);
+
+  /**
+   * Bounces the matching mail now, and mail that arrives for those queues while the bounce lasts.
+   *
+   * @param duration how long arriving mail is bounced too; {@code null} for KumoMTA's 5 minutes
+   * @return the bounce in force and how many recipients it bounced at once
+   */
+  BounceOutcome bounce(Selector selector, Duration duration, String reason);
+
+  List<AdminAction> bounces();
+
+  /** Ends a bounce early; true when there was one with this id. */
+  boolean cancelBounce(String id);
+
+  /** Makes the matching waiting mail due now; returns how many recipients. */
+  int retryNow(Selector selector);
+
+  /**
+   * Applies the queue configuration in force now to the matching mail (protocol, routing, limits)
+   * and makes it due now: what to do after moving a domain to another route.
+   */
+  int rebind(Selector selector, String reason);
+
+  List<ProtocolStatus> protocols();
+
+  /** For delivery protocols: whether a site's ready queues are suspended now. */
+  boolean isReadySuspended(String site);
+
+  record BounceOutcome(AdminAction bounce, int bounced) {}
+}

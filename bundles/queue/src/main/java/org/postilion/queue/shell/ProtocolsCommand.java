@@ -1,0 +1,59 @@
+package org.postilion.queue.shell;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.support.table.ShellTable;
+import org.postilion.api.admin.ProtocolStatus;
+
+@Service
+@Command(
+    scope = "mta",
+    name = "protocols",
+    description = "Installed delivery protocols, missing ones that queues need, and their queues")
+public class ProtocolsCommand extends AdminCommand {
+
+  @Option(name = "--json", description = "Print JSON instead of a table")
+  boolean json;
+
+  @Override
+  Object run() {
+    List<ProtocolStatus> protocols = admin.protocols();
+    if (json) {
+      out()
+          .println(
+              Json.write(
+                  protocols.stream()
+                      .map(
+                          p -> {
+                            Map<String, Object> m = new LinkedHashMap<>();
+                            m.put("protocol", p.name());
+                            m.put("installed", p.installed());
+                            m.put("provider", p.provider());
+                            m.put("queues", p.queues());
+                            return m;
+                          })
+                      .toList()));
+      return null;
+    }
+    ShellTable table = new ShellTable().emptyTableText("no delivery protocols");
+    table.column("Protocol");
+    table.column("Installed");
+    table.column("Provider");
+    table.column("Queues");
+    for (ProtocolStatus p : protocols) {
+      table
+          .addRow()
+          .addContent(
+              p.name(),
+              p.installed() ? "yes" : "MISSING",
+              p.provider() == null ? "" : p.provider(),
+              String.join(", ", p.queues()));
+    }
+    table.print(out());
+    return null;
+  }
+}

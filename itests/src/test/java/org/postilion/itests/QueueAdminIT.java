@@ -1,0 +1,380 @@
+package org.postilion.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.inject.Inject;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.api.console.SessionFactory;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.ops4j.pax.exam.util.Filter;
+import org.osgi.framework.Bundle;
+import org.postilion.api.shaping.Rate;
+import org.postilion.api.shaping.TrafficShaping;
+import org.postilion.testkit.TestSmtpServer;
+
+/**
+ * The operator's side of the queues through the real distribution: the mta:* commands run in a
+ * Karaf shell session against real queued mail, traffic shaping measured at a real SMTP sink,
+ * suspensions and bounces, and admin actions that outlive a restart of the spool and queues.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class QueueAdminIT extends PostilionTestSupport {
+
+  @Inject SessionFactory sessionFactory;
+
+  @Inject
+  @Filter(timeout = 30_000)
+  TrafficShaping shaping;
+
+  @Override
+  protected Option[] extraOptions() {
+    return new Option[] {
+      editConfigurationFilePut("etc/org.postilion.delivery.smtp.cfg", "idle_timeout", "2s"),
+    };
+  }
+
+  /** Runs a command as an operator would at the console; returns all it printed. */
+  private String shell(String command) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    Session session = sessionFactory.create(System.in, out, out);
+    try {
+      Object result = session.execute(command);
+      if (result != null) {
+        out.println(result);
+      }
+    } finally {
+      session.close();
+    }
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * For polling: whether the command's output contains {@code text} yet. While the queue manager
+   * restarts the mta commands are briefly unregistered, which counts as not yet.
+   */
+  private boolean shellShows(String command, String text) {
+    try {
+      return shell(command).contains(text);
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  private void routeTo(String domain, TestSmtpServer sink, String extra) throws Exception {
+    writeQueueConfig(
+        "itest-" + domain.replace('.', '-'),
+        "match.domain = "
+            + domain
+            + "\nprotocol = smtp\nsmtp.mx_list = [127.0.0.1]:"
+            + sink.port()
+            + "\nsmtp.allow_loopback = true\nsmtp.tls = disabled\nretry.interval = 1s\n"
+            + extra);
+  }
+
+  private static String send(String recipient, String headers) throws Exception {
+    try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+      return smtp.sendMessage(
+          "sender@example.org",
+          recipient,
+          headers
+              + "From: sender@example.org\r\nSubject: queued "
+              + recipient
+              + "\r\n\r\nbody\r\n");
+    }
+  }
+
+  private static String idOf(String reply) {
+    Matcher m = Pattern.compile("queued as (\\S+)").matcher(reply);
+    assertTrue(reply, m.find());
+    return m.group(1);
+  }
+
+  @Test
+  public void shellCommandsShowAndActOnQueuedMail() throws Exception {
+    try (TestSmtpServer sink = new TestSmtpServer(null)) {
+      routeTo("ops.test", sink, "");
+      String suspended = shell("mta:suspend --domain ops.test --reason maintenance");
+      assertTrue(suspended, suspended.startsWith("Suspended domain=ops.test until resumed (id "));
+
+      String id = idOf(send("ann@ops.test", "X-Tenant: acme\r\nX-Campaign: spring\r\n"));
+      send("bob@ops.test", "X-Tenant: acme\r\nX-Campaign: spring\r\n");
+      await(
+          "both recipients held by the suspension",
+          WAIT,
+          () ->
+              shellShows("mta:queue-summary", "suspended")
+                  && shellShows("mta:queue-list --domain ops.test", "bob@ops.test"));
+
+      String summary = shell("mta:queue-summary");
+      assertTrue(
+          summary,
+          Pattern.compile(
+                  "spring:acme@ops\\.test\\s*\\|\\s*smtp\\s*\\|\\s*2\\s*\\|\\s*0\\s*\\|.*suspended")
+              .matcher(summary)
+              .find());
+      String json = shell("mta:queue-summary --json");
+      assertTrue(
+          json,
+          json.contains("{\"queue\":\"spring:acme@ops.test\",\"protocol\":\"smtp\",\"count\":2,"));
+
+      String list = shell("mta:queue-list --tenant acme --campaign spring");
+      assertTrue(
+          list,
+          list.contains(id) && list.contains("ann@ops.test") && list.contains("bob@ops.test"));
+      assertTrue(shell("mta:queue-list --json --limit 1").startsWith("[{\"id\":"));
+
+      String show = shell("mta:message-show " + id);
+      assertTrue(show, show.contains("Id:        " + id));
+      assertTrue(show, show.contains("Sender:    <sender@example.org>"));
+      assertTrue(show, show.contains("Tenant:    acme"));
+      assertTrue(show, show.contains("Campaign:  spring"));
+      assertTrue(show, show.contains("Subject: queued ann@ops.test"));
+      assertTrue(show, show.contains("spring:acme@ops.test") && show.contains("suspended"));
+      assertFalse("the tenant header is not in the stored message", show.contains("X-Tenant"));
+
+      String suspensions = shell("mta:suspend-list");
+      assertTrue(
+          suspensions,
+          suspensions.contains("domain=ops.test") && suspensions.contains("maintenance"));
+      assertTrue(shell("mta:suspend-list --json").contains("\"reason\":\"maintenance\""));
+
+      String protocols = shell("mta:protocols");
+      assertTrue(
+          protocols,
+          Pattern.compile(
+                  "smtp\\s*\\|\\s*yes\\s*\\|\\s*org\\.postilion\\.delivery\\.smtp[^\\n]*spring:acme@ops\\.test")
+              .matcher(protocols)
+              .find());
+      assertTrue(protocols, protocols.contains("maildir"));
+
+      // Held mail is not waiting on a retry timer, so retry-now has nothing to move yet.
+      assertEquals(
+          "0 recipients of domain=ops.test are due now",
+          shell("mta:retry-now --domain ops.test").trim());
+
+      // Bad input: clear answers, no stack traces.
+      assertEquals(
+          "Error: no message nosuchid is queued", shell("mta:message-show nosuchid").trim());
+      assertEquals("Error: name a domain, tenant, campaign or queue", shell("mta:bounce").trim());
+      String badDuration = shell("mta:suspend --domain x.test --duration fortnight");
+      assertTrue(
+          badDuration, badDuration.startsWith("Error: --duration: not a duration: 'fortnight'"));
+      assertTrue(shell("mta:resume no-such-id").startsWith("Error: no suspension no-such-id"));
+
+      assertTrue(sink.received().isEmpty());
+      String resumed = shell("mta:resume --domain ops.test");
+      assertTrue(resumed, resumed.startsWith("Resumed domain=ops.test"));
+      await("the held mail at the sink", WAIT, () -> sink.received().size() == 2);
+      assertTrue(shell("mta:suspend-list").contains("no suspensions"));
+    }
+  }
+
+  @Test
+  public void adminBounceEmptiesTheMatchingQueuesAndWritesRecords() throws Exception {
+    try (TestSmtpServer sink = new TestSmtpServer(null)) {
+      // The destination refuses for now: mail waits for its retry.
+      sink.replies(command -> command.startsWith("RCPT") ? "451 4.3.0 not now" : null);
+      routeTo("gone.test", sink, "retry.interval = 1h\n");
+      send("c1@gone.test", "X-Tenant: t1\r\n");
+      send("c2@gone.test", "X-Tenant: t1\r\n");
+      send("keep@gone.test", "X-Tenant: t2\r\n");
+      await(
+          "three transient failures",
+          WAIT,
+          () ->
+              eventLog()
+                      .lines()
+                      .filter(
+                          l ->
+                              l.contains("\"type\":\"TransientFailure\"")
+                                  && l.contains("@gone.test"))
+                      .count()
+                  == 3);
+
+      await(
+          "all three waiting for their retry",
+          WAIT,
+          () -> {
+            try {
+              String waiting = shell("mta:queue-list --domain gone.test");
+              return waiting.split("scheduled", -1).length == 4;
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          });
+      String rebound = shell("mta:rebind --queue t2@gone.test --reason moved");
+      assertEquals("1 recipients of queue=t2@gone.test rebound", rebound.trim());
+      await(
+          "an AdminRebind record", WAIT, () -> hasRecord("AdminRebind", "keep@gone.test", "moved"));
+
+      String bounced =
+          shell("mta:bounce --tenant t1 --domain gone.test --reason \"customer left\"");
+      assertTrue(
+          bounced,
+          bounced.startsWith("Bouncing 2 queued recipients of domain=gone.test tenant=t1"));
+      await(
+          "AdminBounce records",
+          WAIT,
+          () ->
+              hasRecord("AdminBounce", "c1@gone.test", "customer left")
+                  && hasRecord("AdminBounce", "c2@gone.test", "customer left"));
+      String bounces = shell("mta:bounce-list");
+      assertTrue(
+          bounces,
+          bounces.contains("domain=gone.test tenant=t1") && bounces.contains("customer left"));
+      String list = shell("mta:queue-list --domain gone.test");
+      assertFalse(list, list.contains("c1@gone.test"));
+      assertTrue(list, list.contains("keep@gone.test"));
+
+      // Mail arriving while the bounce lasts is bounced too.
+      send("c3@gone.test", "X-Tenant: t1\r\n");
+      await(
+          "the late arrival bounced",
+          WAIT,
+          () -> hasRecord("AdminBounce", "c3@gone.test", "customer left"));
+
+      String id =
+          shell("mta:bounce-list --json").replaceAll("(?s).*\"id\":\"([^\"]+)\".*", "$1").trim();
+      assertEquals("Bounce " + id + " cancelled", shell("mta:bounce-cancel " + id).trim());
+      assertTrue(shell("mta:bounce-list").contains("no bounces"));
+    }
+  }
+
+  @Test
+  public void aMessageRateLimitHoldsAtTheSink() throws Exception {
+    List<Long> arrivals = new CopyOnWriteArrayList<>();
+    try (TestSmtpServer sink = new TestSmtpServer(null)) {
+      sink.replies(
+          command -> {
+            if (command.equals(".")) {
+              arrivals.add(System.nanoTime());
+            }
+            return null;
+          });
+      writeEtcFile(
+          "org.postilion.queue.shaping-itest-rate.cfg",
+          "match.domain = rate.test\nmax_message_rate = 10/s\n");
+      await(
+          "the rate in force",
+          WAIT,
+          () ->
+              Rate.parse("10/s").equals(shaping.forDestination("rate.test", "x").maxMessageRate()));
+      routeTo("rate.test", sink, "");
+      try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+        for (int i = 0; i < 31; i++) {
+          assertTrue(
+              smtp.sendMessage("s@example.org", "r" + i + "@rate.test", "Subject: r\r\n\r\nx\r\n")
+                  .startsWith("250"));
+        }
+      }
+      await("31 messages at the sink", WAIT, () -> arrivals.size() == 31);
+      double seconds = (arrivals.get(30) - arrivals.get(0)) / 1e9;
+      double rate = 30 / seconds;
+      assertTrue("measured " + rate + "/s", rate >= 8 && rate <= 12);
+
+      // A malformed edit is refused and the limit in force stays.
+      writeEtcFile(
+          "org.postilion.queue.shaping-itest-rate.cfg",
+          "match.domain = rate.test\nmax_message_rate = 100/fortnight\n");
+      await(
+          "the rejection in the log",
+          WAIT,
+          () ->
+              karafLog()
+                  .contains(
+                      "org.postilion.queue.shaping-itest-rate.cfg rejected, key max_message_rate: not a rate: '100/fortnight'"));
+      assertEquals(Rate.parse("10/s"), shaping.forDestination("rate.test", "x").maxMessageRate());
+      Files.delete(etc().resolve("org.postilion.queue.shaping-itest-rate.cfg"));
+    }
+  }
+
+  @Test
+  public void aConnectionLimitOfTwoIsNeverExceeded() throws Exception {
+    try (TestSmtpServer sink = new TestSmtpServer(null)) {
+      // A slow destination, so more connections would be opened if the limit let them.
+      sink.replies(
+          command -> {
+            if (command.equals(".")) {
+              try {
+                Thread.sleep(150);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            return null;
+          });
+      writeEtcFile(
+          "org.postilion.queue.shaping-itest-conn.cfg",
+          "match.domain = conn.test\nconnection_limit = 2\n");
+      await(
+          "the limit in force",
+          WAIT,
+          () -> shaping.forDestination("conn.test", "x").connectionLimit() == 2);
+      routeTo("conn.test", sink, "");
+      try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+        for (int i = 0; i < 20; i++) {
+          smtp.sendMessage("s@example.org", "r" + i + "@conn.test", "Subject: c\r\n\r\nx\r\n");
+        }
+      }
+      await("20 messages at the sink", WAIT, () -> sink.received().size() == 20);
+      assertEquals(2, sink.mostConcurrent());
+    }
+  }
+
+  @Test
+  public void suspensionsSurviveARestartOfTheSpoolAndQueues() throws Exception {
+    try (TestSmtpServer sink = new TestSmtpServer(null)) {
+      routeTo("durable.test", sink, "");
+      String out = shell("mta:suspend --domain durable.test --duration 1h --reason planned");
+      assertTrue(out, out.contains("until 20"));
+      send("d@durable.test", "");
+      await(
+          "the message held",
+          WAIT,
+          () -> shellShows("mta:queue-list --domain durable.test", "suspended"));
+
+      // Stopping the spool stops the queue manager with it: both start again from Derby's files.
+      Bundle spool = bundle("org.postilion.spool");
+      spool.stop();
+      spool.start();
+      await(
+          "the queue manager back with its suspension",
+          WAIT,
+          () -> shellShows("mta:suspend-list", "domain=durable.test"));
+      String list = shell("mta:suspend-list");
+      assertTrue(list, list.contains("planned"));
+      Thread.sleep(1500);
+      assertTrue("still held after the restart", sink.received().isEmpty());
+      assertTrue(shell("mta:queue-list --domain durable.test").contains("d@durable.test"));
+
+      shell("mta:resume --domain durable.test");
+      await("the message delivered after resume", WAIT, () -> sink.received().size() == 1);
+    }
+  }
+
+  private static String karafLog() {
+    try {
+      return Files.readString(data().resolve("log/karaf.log"), StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      return "";
+    }
+  }
+}
