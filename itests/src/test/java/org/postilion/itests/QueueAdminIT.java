@@ -307,6 +307,38 @@ public class QueueAdminIT extends PostilionTestSupport {
   }
 
   @Test
+  public void aQueuesOwnRateLimitHoldsAtTheSink() throws Exception {
+    List<Long> arrivals = new CopyOnWriteArrayList<>();
+    try (TestSmtpServer sink = new TestSmtpServer(null)) {
+      sink.replies(
+          command -> {
+            if (command.equals(".")) {
+              arrivals.add(System.nanoTime());
+            }
+            return null;
+          });
+      // A tenant's cap in its queue configuration, over whatever the destination allows.
+      writeQueueConfig(
+          "itest-capped",
+          "match.domain = capped.test\nmatch.tenant = small\nprotocol = smtp\n"
+              + "smtp.mx_list = [127.0.0.1]:"
+              + sink.port()
+              + "\nsmtp.allow_loopback = true\nsmtp.tls = disabled\nmax_message_rate = 5/s\n");
+      try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+        for (int i = 0; i < 16; i++) {
+          assertTrue(
+              smtp.sendMessage(
+                      "s@example.org", "q" + i + "@capped.test", "X-Tenant: small\r\n\r\nx\r\n")
+                  .startsWith("250"));
+        }
+      }
+      await("16 messages at the sink", WAIT, () -> arrivals.size() == 16);
+      double rate = 15 / ((arrivals.get(15) - arrivals.get(0)) / 1e9);
+      assertTrue("measured " + rate + "/s", rate >= 4 && rate <= 6);
+    }
+  }
+
+  @Test
   public void aConnectionLimitOfTwoIsNeverExceeded() throws Exception {
     try (TestSmtpServer sink = new TestSmtpServer(null)) {
       // A slow destination, so more connections would be opened if the limit let them.
