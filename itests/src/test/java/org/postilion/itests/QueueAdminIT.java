@@ -260,15 +260,8 @@ public class QueueAdminIT extends PostilionTestSupport {
 
   @Test
   public void aMessageRateLimitHoldsAtTheSink() throws Exception {
-    List<Long> arrivals = new CopyOnWriteArrayList<>();
     try (TestSmtpServer sink = new TestSmtpServer(null)) {
-      sink.replies(
-          command -> {
-            if (command.equals(".")) {
-              arrivals.add(System.nanoTime());
-            }
-            return null;
-          });
+      List<Long> arrivals = recordArrivals(sink);
       writeEtcFile(
           "org.postilion.queue.shaping-itest-rate.cfg",
           "match.domain = rate.test\nmax_message_rate = 10/s\n");
@@ -308,15 +301,8 @@ public class QueueAdminIT extends PostilionTestSupport {
 
   @Test
   public void aQueuesOwnRateLimitHoldsAtTheSink() throws Exception {
-    List<Long> arrivals = new CopyOnWriteArrayList<>();
     try (TestSmtpServer sink = new TestSmtpServer(null)) {
-      sink.replies(
-          command -> {
-            if (command.equals(".")) {
-              arrivals.add(System.nanoTime());
-            }
-            return null;
-          });
+      List<Long> arrivals = recordArrivals(sink);
       // A tenant's cap in its queue configuration, over whatever the destination allows.
       writeQueueConfig(
           "itest-capped",
@@ -400,6 +386,19 @@ public class QueueAdminIT extends PostilionTestSupport {
       shell("mta:resume --domain durable.test");
       await("the message delivered after resume", WAIT, () -> sink.received().size() == 1);
     }
+  }
+
+  /** The times at which the sink took each message's data, in arrival order. */
+  private static List<Long> recordArrivals(TestSmtpServer sink) {
+    List<Long> arrivals = new CopyOnWriteArrayList<>();
+    sink.replies(
+        command -> {
+          if (command.equals(".")) {
+            arrivals.add(System.nanoTime());
+          }
+          return null;
+        });
+    return arrivals;
   }
 
   private static String karafLog() {
