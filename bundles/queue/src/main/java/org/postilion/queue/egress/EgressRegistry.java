@@ -61,6 +61,10 @@ public class EgressRegistry {
     changeListeners.add(listener);
   }
 
+  public void removeChangeListener(Runnable listener) {
+    changeListeners.remove(listener);
+  }
+
   public boolean hasPool(String name) {
     return pool(name).isPresent();
   }

@@ -2,7 +2,9 @@ package org.postilion.queue.manager;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.postilion.api.spool.EntryKey;
 import org.postilion.api.spool.QueueEntry;
 
@@ -66,11 +68,12 @@ final class Batch {
 
   /** The entries that failed, due again at {@code next} after {@code attemptsSoFar} attempts. */
   Batch retry(List<EntryKey> failed, Instant next, int attemptsSoFar) {
+    Set<EntryKey> wanted = new HashSet<>(failed);
     int[] keptIndexes = new int[failed.size()];
     String[] keptRecipients = new String[failed.size()];
     int kept = 0;
     for (int i = 0; i < indexes.length; i++) {
-      if (failed.contains(new EntryKey(messageId, indexes[i]))) {
+      if (wanted.contains(new EntryKey(messageId, indexes[i]))) {
         keptIndexes[kept] = indexes[i];
         keptRecipients[kept] = recipients[i];
         kept++;

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -159,6 +160,13 @@ public class QueueManager implements Reception, QueueAdmin {
   private ScheduledExecutorService timer;
   private Thread dispatcher;
 
+  /** Mail that waited for an egress pool may go once pools or sources change. */
+  private final Runnable egressChanged =
+      () -> {
+        warnedMissing.removeIf(reason -> reason.startsWith("pool:"));
+        releaseParkedWhere(reason -> reason.startsWith("pool:"), null);
+      };
+
   public QueueManager() {
     this(Clock.systemUTC());
   }
@@ -193,13 +201,14 @@ public class QueueManager implements Reception, QueueAdmin {
         "Queue manager started with {} queued recipients from the spool in {} ms",
         loaded,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-    egress.onChange(() -> releaseParkedWhere(key -> key.startsWith("pool:"), null));
+    egress.onChange(egressChanged);
     dispatcher = new Thread(this::dispatchLoop, "postilion-dispatcher");
     dispatcher.start();
   }
 
   @Deactivate
   void deactivate() throws InterruptedException {
+    egress.removeChangeListener(egressChanged);
     scheduler.close();
     dispatcher.interrupt();
     dispatcher.join(TimeUnit.SECONDS.toMillis(10));
@@ -269,7 +278,7 @@ public class QueueManager implements Reception, QueueAdmin {
     protocolProviders.put(
         name.toString(),
         reference.getBundle().getSymbolicName() + " " + reference.getBundle().getVersion());
-    warnedMissing.remove(name.toString());
+    warnedMissing.remove("protocol:" + name);
     LOG.info("Delivery protocol '{}' is available", name);
     releaseParkedWhere(key -> key.equals("protocol:" + name), null);
   }
@@ -1074,7 +1083,7 @@ public class QueueManager implements Reception, QueueAdmin {
       return Optional.empty();
     }
     MessageRecord message = found.get();
-    Map<String, String> states = new ConcurrentHashMap<>();
+    Map<String, String> states = new HashMap<>();
     forEachBatch(
         (batch, state) -> {
           if (batch.messageId().equals(id)) {
