@@ -1,6 +1,8 @@
 package org.postilion.queue;
 
 import java.util.Map;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
 
 /** Names configurations the way operators know them: by their file in etc/. */
 public final class ConfigFiles {
@@ -14,6 +16,27 @@ public final class ConfigFiles {
       return path.substring(path.lastIndexOf('/') + 1);
     }
     return String.valueOf(properties.get("service.pid"));
+  }
+
+  /**
+   * Parses a configuration file's settings. When they do not hold, the rejection is logged naming
+   * the file (the message names the key) and the exception rethrown, so Declarative Services keeps
+   * the component as it was: with the previous settings when there were any.
+   *
+   * @param hadPrevious whether a valid version of the file is in force
+   */
+  public static <T> T parseOrReject(
+      Logger log, String file, boolean hadPrevious, Supplier<T> parser) {
+    try {
+      return parser.get();
+    } catch (IllegalArgumentException e) {
+      log.error(
+          "{} rejected, {}{}",
+          file,
+          e.getMessage(),
+          hadPrevious ? "; the previous setting stays in force" : "");
+      throw e;
+    }
   }
 
   /**

@@ -83,17 +83,11 @@ public class QueueDefinition {
   @Activate
   void activate(Config config, Map<String, Object> properties) {
     String source = ConfigFiles.fileName(properties);
-    try {
-      rule = toRule(source, config, properties);
-      LOG.info("Queue configuration {} in force: {}", source, rule);
-      String pool = rule.config().egressPool();
-      if (pool != null && !egress.hasPool(pool)) {
-        LOG.warn(
-            "{}: key egress_pool: no pool '{}' is defined yet; mail waits for it", source, pool);
-      }
-    } catch (IllegalArgumentException e) {
-      LOG.error("{} rejected, {}", source, e.getMessage());
-      throw e;
+    rule = ConfigFiles.parseOrReject(LOG, source, false, () -> toRule(source, config, properties));
+    LOG.info("Queue configuration {} in force: {}", source, rule);
+    String pool = rule.config().egressPool();
+    if (pool != null && !egress.hasPool(pool)) {
+      LOG.warn("{}: key egress_pool: no pool '{}' is defined yet; mail waits for it", source, pool);
     }
   }
 
@@ -104,18 +98,21 @@ public class QueueDefinition {
   @Modified
   void modified(Config config, Map<String, Object> properties) {
     String source = ConfigFiles.fileName(properties);
-    try {
-      QueueRule edited = toRule(source, config, properties);
-      String pool = edited.config().egressPool();
-      if (pool != null && !egress.hasPool(pool)) {
-        throw new IllegalArgumentException("key egress_pool: no egress pool '" + pool + "'");
-      }
-      rule = edited;
-      LOG.info("Queue configuration {} in force: {}", source, rule);
-    } catch (IllegalArgumentException e) {
-      LOG.error("{} rejected, {}; the previous setting stays in force", source, e.getMessage());
-      throw e;
-    }
+    rule =
+        ConfigFiles.parseOrReject(
+            LOG,
+            source,
+            true,
+            () -> {
+              QueueRule edited = toRule(source, config, properties);
+              String pool = edited.config().egressPool();
+              if (pool != null && !egress.hasPool(pool)) {
+                throw new IllegalArgumentException(
+                    "key egress_pool: no egress pool '" + pool + "'");
+              }
+              return edited;
+            });
+    LOG.info("Queue configuration {} in force: {}", source, rule);
   }
 
   public QueueRule rule() {

@@ -44,20 +44,16 @@ public class EgressPoolDefinition {
   @Modified
   void activate(Config config, Map<String, Object> properties) {
     String file = ConfigFiles.fileName(properties);
-    try {
-      pool =
-          new Pool(
-              ConfigFiles.instanceName(config.name(), PID, properties),
-              parseWeights(config.sources()));
-      LOG.info("Egress pool {} from {}: {}", pool.name(), file, pool.weights());
-    } catch (IllegalArgumentException e) {
-      LOG.error(
-          "{} rejected, {}{}",
-          file,
-          e.getMessage(),
-          pool == null ? "" : "; the previous setting stays in force");
-      throw e;
-    }
+    pool =
+        ConfigFiles.parseOrReject(
+            LOG,
+            file,
+            pool != null,
+            () ->
+                new Pool(
+                    ConfigFiles.instanceName(config.name(), PID, properties),
+                    parseWeights(config.sources())));
+    LOG.info("Egress pool {} from {}: {}", pool.name(), file, pool.weights());
   }
 
   Pool pool() {

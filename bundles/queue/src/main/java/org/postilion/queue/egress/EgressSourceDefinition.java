@@ -46,21 +46,17 @@ public class EgressSourceDefinition {
   @Modified
   void activate(Config config, Map<String, Object> properties) {
     String file = ConfigFiles.fileName(properties);
-    try {
-      source =
-          new EgressSource(
-              ConfigFiles.instanceName(config.name(), PID, properties),
-              ipAddress(config.source__address()),
-              config.ehlo__domain().isBlank() ? null : config.ehlo__domain().trim());
-      LOG.info("Egress source {} from {}", source, file);
-    } catch (IllegalArgumentException e) {
-      LOG.error(
-          "{} rejected, {}{}",
-          file,
-          e.getMessage(),
-          source == null ? "" : "; the previous setting stays in force");
-      throw e;
-    }
+    source =
+        ConfigFiles.parseOrReject(
+            LOG,
+            file,
+            source != null,
+            () ->
+                new EgressSource(
+                    ConfigFiles.instanceName(config.name(), PID, properties),
+                    ipAddress(config.source__address()),
+                    config.ehlo__domain().isBlank() ? null : config.ehlo__domain().trim()));
+    LOG.info("Egress source {} from {}", source, file);
   }
 
   EgressSource source() {

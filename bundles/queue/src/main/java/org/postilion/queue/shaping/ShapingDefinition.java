@@ -55,17 +55,8 @@ public class ShapingDefinition {
   @Modified
   void activate(Config config, Map<String, Object> properties) {
     String file = ConfigFiles.fileName(properties);
-    try {
-      rule = toRule(file, config);
-      LOG.info("Traffic shaping {} in force: {}", file, rule);
-    } catch (IllegalArgumentException e) {
-      LOG.error(
-          "{} rejected, {}{}",
-          file,
-          e.getMessage(),
-          rule == null ? "" : "; the previous setting stays in force");
-      throw e;
-    }
+    rule = ConfigFiles.parseOrReject(LOG, file, rule != null, () -> toRule(file, config));
+    LOG.info("Traffic shaping {} in force: {}", file, rule);
   }
 
   ShapingRule rule() {

@@ -2,6 +2,7 @@ package org.postilion.queue.shell;
 
 import java.util.Collection;
 import java.util.Map;
+import org.postilion.api.event.JsonStrings;
 
 /** Writes maps, lists, strings, numbers, booleans and nulls as JSON, for --json output. */
 final class Json {
@@ -26,7 +27,7 @@ final class Json {
           out.append(',');
         }
         first = false;
-        string(String.valueOf(entry.getKey()), out);
+        JsonStrings.appendQuoted(out, String.valueOf(entry.getKey()));
         out.append(':');
         write(entry.getValue(), out);
       }
@@ -43,29 +44,7 @@ final class Json {
       }
       out.append(']');
     } else {
-      string(value.toString(), out);
+      JsonStrings.appendQuoted(out, value.toString());
     }
-  }
-
-  private static void string(String value, StringBuilder out) {
-    out.append('"');
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    out.append('"');
   }
 }

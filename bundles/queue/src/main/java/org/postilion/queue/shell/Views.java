@@ -3,6 +3,7 @@ package org.postilion.queue.shell;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.postilion.api.admin.AdminAction;
 import org.postilion.api.admin.QueuedRecipient;
@@ -69,7 +70,7 @@ final class Views {
   static Map<String, Object> map(AdminAction a) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", a.id());
-    m.put("kind", a.kind().name().toLowerCase(java.util.Locale.ROOT));
+    m.put("kind", a.kind().name().toLowerCase(Locale.ROOT));
     m.put("target", a.target());
     m.put("reason", a.reason());
     m.put("created", time(a.created()));
