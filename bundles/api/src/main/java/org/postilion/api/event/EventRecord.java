@@ -1,6 +1,8 @@
 package org.postilion.api.event;
 
 import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
 import org.postilion.api.delivery.PeerAddress;
 import org.postilion.api.delivery.Response;
 
@@ -13,6 +15,7 @@ import org.postilion.api.delivery.Response;
  * @param tlsCipher the TLS cipher suite of the delivery, when it was encrypted
  * @param created when the message was received
  * @param numAttempts attempts made so far, including the one this record reports
+ * @param meta notes attached to the message, e.g. why it was not signed; empty when there are none
  */
 public record EventRecord(
     EventType type,
@@ -32,7 +35,12 @@ public record EventRecord(
     String deliveryProtocol,
     String receptionProtocol,
     String tlsProtocolVersion,
-    String tlsCipher) {
+    String tlsCipher,
+    Map<String, String> meta) {
+
+  public EventRecord {
+    meta = meta == null ? Map.of() : Map.copyOf(meta);
+  }
 
   /** The record as one line of JSON. */
   public String toJson() {
@@ -57,7 +65,7 @@ public record EventRecord(
           .field("addr", peerAddress.addr())
           .end();
     }
-    return json.field("timestamp", timestamp == null ? null : timestamp.toString())
+    json.field("timestamp", timestamp == null ? null : timestamp.toString())
         .field("created", created == null ? null : created.toString())
         .field("num_attempts", numAttempts)
         .field("tenant", tenant)
@@ -65,7 +73,12 @@ public record EventRecord(
         .field("delivery_protocol", deliveryProtocol)
         .field("reception_protocol", receptionProtocol)
         .field("tls_protocol_version", tlsProtocolVersion)
-        .field("tls_cipher", tlsCipher)
-        .finish();
+        .field("tls_cipher", tlsCipher);
+    if (!meta.isEmpty()) {
+      json.object("meta");
+      new TreeMap<>(meta).forEach(json::field);
+      json.end();
+    }
+    return json.finish();
   }
 }

@@ -66,10 +66,13 @@ import org.postilion.api.event.EventListener;
 import org.postilion.api.event.EventRecord;
 import org.postilion.api.event.EventType;
 import org.postilion.api.message.Addresses;
+import org.postilion.api.message.HeaderSection;
 import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.QueueName;
+import org.postilion.api.reception.ReceivedMessage;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
+import org.postilion.api.reception.ReceptionFilter;
 import org.postilion.api.reception.Submission;
 import org.postilion.api.shaping.Throttle;
 import org.postilion.api.spool.EntryKey;
@@ -149,6 +152,11 @@ public class QueueManager implements Reception, QueueAdmin {
   private volatile Instant settleUntil;
   private final List<QueueDefinition> definitions = new CopyOnWriteArrayList<>();
   private final List<EventListener> listeners = new CopyOnWriteArrayList<>();
+
+  /** Replaced whole, never edited in place, so a message never sees a half-updated chain. */
+  private volatile List<RankedFilter> filters = List.of();
+
+  private final Object filterLock = new Object();
 
   @Reference private Spool spool;
   @Reference private EgressRegistry egress;
@@ -341,7 +349,6 @@ public class QueueManager implements Reception, QueueAdmin {
             ? submission.tenant()
             : queueNamePart(edited.removed().get(tenantHeader));
     String campaign = queueNamePart(edited.removed().get(campaignHeader));
-    byte[] content = edited.content();
     Instant now = Instant.now(clock);
     String id = MessageIds.next(now.toEpochMilli());
     List<QueueEntry> entries = new ArrayList<>();
@@ -350,28 +357,86 @@ public class QueueManager implements Reception, QueueAdmin {
       QueueName queue = QueueName.of(campaign, tenant, Addresses.domainOf(recipient));
       entries.add(new QueueEntry(new EntryKey(id, i), recipient, queue.toString(), now, now, 0));
     }
-    MessageRecord message =
-        new MessageRecord(
-            id,
-            submission.sender(),
-            now,
-            content.length,
-            tenant,
-            campaign,
-            submission.receptionProtocol());
+    ReceivedMessage received = new ReceivedMessage(id, now, submission, edited.content());
+    PeerAddress client = new PeerAddress(submission.heloName(), submission.peerAddress());
     try {
-      spool.store(message, entries, new ByteArrayInputStream(content));
+      runFilters(received);
+    } catch (ReceptionException e) {
+      MessageRecord refused = messageRecord(received, tenant, campaign);
+      for (QueueEntry entry : entries) {
+        emit(EventType.REJECTION, refused, entry, e.response(), client, 0, null, received);
+      }
+      throw e;
+    }
+    MessageRecord message = messageRecord(received, tenant, campaign);
+    try {
+      spool.store(message, entries, new ByteArrayInputStream(received.content()));
     } catch (SpoolException e) {
       LOG.error("Could not spool a message from {}", submission.peerAddress(), e);
       throw new ReceptionException(
           Response.of(451, "4.3.0", "cannot queue the message now, try again later"), e);
     }
-    PeerAddress client = new PeerAddress(null, submission.peerAddress());
     for (QueueEntry entry : entries) {
-      emit(EventType.RECEPTION, message, entry, null, client, 0, null, null, null);
+      emit(EventType.RECEPTION, message, entry, null, client, 0, null, received);
     }
     groupIntoBatches(entries).forEach(scheduler::add);
     return id;
+  }
+
+  private static MessageRecord messageRecord(
+      ReceivedMessage received, String tenant, String campaign) {
+    return new MessageRecord(
+        received.id(),
+        received.submission().sender(),
+        received.receivedAt(),
+        received.content().length,
+        tenant,
+        campaign,
+        received.submission().receptionProtocol());
+  }
+
+  /**
+   * Hands the message to each reception filter in turn. A filter that fails unexpectedly refuses
+   * the message temporarily: sending it on without, say, its signature would be worse.
+   */
+  private void runFilters(ReceivedMessage received) throws ReceptionException {
+    for (RankedFilter ranked : filters) {
+      try {
+        ranked.filter().filter(received);
+      } catch (RuntimeException e) {
+        LOG.error("Reception filter {} failed on message {}", ranked.filter(), received.id(), e);
+        throw new ReceptionException(
+            Response.of(451, "4.3.0", "cannot process the message now, try again later"), e);
+      }
+    }
+  }
+
+  @Reference(
+      cardinality = ReferenceCardinality.MULTIPLE,
+      policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY)
+  void addFilter(ReceptionFilter filter, Map<String, Object> properties) {
+    Object order = properties.get(ReceptionFilter.ORDER);
+    int rank = order instanceof Number n ? n.intValue() : ReceptionFilter.POLICY;
+    long serviceId = ((Number) properties.get("service.id")).longValue();
+    synchronized (filterLock) {
+      List<RankedFilter> updated = new ArrayList<>(filters);
+      updated.add(new RankedFilter(rank, serviceId, filter));
+      updated.sort(RankedFilter.ORDER);
+      filters = List.copyOf(updated);
+    }
+  }
+
+  void removeFilter(ReceptionFilter filter) {
+    synchronized (filterLock) {
+      filters = filters.stream().filter(ranked -> ranked.filter() != filter).toList();
+    }
+  }
+
+  /** A reception filter and where it runs. */
+  private record RankedFilter(int order, long serviceId, ReceptionFilter filter) {
+    static final Comparator<RankedFilter> ORDER =
+        Comparator.comparingInt(RankedFilter::order).thenComparingLong(RankedFilter::serviceId);
   }
 
   /** A new message's entries, one batch per queue. */
@@ -717,7 +782,32 @@ public class QueueManager implements Reception, QueueAdmin {
         attempts,
         config,
         result == null ? null : result.tlsProtocol(),
-        result == null ? null : result.tlsCipher());
+        result == null ? null : result.tlsCipher(),
+        Map.of());
+  }
+
+  /** A record of a message at reception: the client's TLS and the filters' notes. */
+  private void emit(
+      EventType type,
+      MessageRecord message,
+      QueueEntry entry,
+      Response response,
+      PeerAddress client,
+      int attempts,
+      QueueConfig config,
+      ReceivedMessage received) {
+    Submission submission = received.submission();
+    emit(
+        type,
+        message,
+        entry,
+        response,
+        client,
+        attempts,
+        config,
+        submission.tlsProtocol(),
+        submission.tlsCipher(),
+        received.meta());
   }
 
   private void emit(
@@ -729,7 +819,8 @@ public class QueueManager implements Reception, QueueAdmin {
       int attempts,
       QueueConfig config,
       String tlsProtocol,
-      String tlsCipher) {
+      String tlsCipher,
+      Map<String, String> meta) {
     EventRecord record =
         new EventRecord(
             type,
@@ -749,7 +840,8 @@ public class QueueManager implements Reception, QueueAdmin {
             config == null ? null : config.protocol(),
             message.receptionProtocol(),
             tlsProtocol,
-            tlsCipher);
+            tlsCipher,
+            meta);
     for (EventListener listener : listeners) {
       try {
         listener.onEvent(record);
@@ -1121,7 +1213,7 @@ public class QueueManager implements Reception, QueueAdmin {
   private String headerSection(String messageId) {
     try (InputStream in = spool.openContent(messageId)) {
       byte[] head = in.readNBytes(MAX_HEADER_BYTES);
-      int end = HeaderEditor.headerEnd(head);
+      int end = HeaderSection.parse(head).end();
       return new String(head, 0, end, StandardCharsets.UTF_8);
     } catch (IOException | SpoolException e) {
       LOG.warn("Could not read the headers of {}", messageId, e);

@@ -3,7 +3,10 @@ package org.postilion.smtp.listener;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.SSLSession;
 import org.apache.james.core.MailAddress;
+import org.apache.james.protocols.api.ProtocolSession.State;
 import org.apache.james.protocols.smtp.MailEnvelope;
 import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.hook.HookResult;
@@ -40,14 +43,18 @@ final class SpoolingMessageHook implements MessageHook {
     }
     List<String> recipients = mail.getRecipients().stream().map(MailAddress::asString).toList();
     String sender = mail.getMaybeSender().isNullSender() ? "" : mail.getMaybeSender().asString();
+    Optional<SSLSession> tls = session.getSSLSession();
     Submission submission =
         new Submission(
             sender,
             recipients,
             content,
-            "ESMTP",
+            receptionProtocol(session),
             session.getRemoteAddress().getAddress().getHostAddress(),
-            null);
+            null,
+            session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse(null),
+            tls.map(SSLSession::getProtocol).orElse(null),
+            tls.map(SSLSession::getCipherSuite).orElse(null));
     try {
       String id = reception.receive(submission);
       return reply(HookReturnCode.ok(), Response.of(250, "2.0.0", "Ok queued as " + id));
@@ -60,6 +67,19 @@ final class SpoolingMessageHook implements MessageHook {
       LOG.error("Queuing a message of session {} failed", session.getSessionID(), e);
       return reply(HookReturnCode.denySoft(), Response.of(451, "4.3.0", "local error, try later"));
     }
+  }
+
+  /** The protocol as RFC 3848 names it for Received fields: ESMTP, ESMTPS, ESMTPSA... */
+  private static String receptionProtocol(SMTPSession session) {
+    boolean extended =
+        "EHLO"
+            .equals(
+                session
+                    .getAttachment(SMTPSession.CURRENT_HELO_MODE, State.Connection)
+                    .orElse("EHLO"));
+    return (extended ? "ESMTP" : "SMTP")
+        + (session.isTLSStarted() ? "S" : "")
+        + (extended && session.getUsername() != null ? "A" : "");
   }
 
   private static HookResult reply(HookReturnCode code, Response response) {
