@@ -11,6 +11,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.config.ConfigFiles;
 import org.postilion.api.queue.Durations;
 import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.RetrySchedule;

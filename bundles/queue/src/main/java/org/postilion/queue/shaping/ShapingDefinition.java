@@ -8,8 +8,8 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.config.ConfigFiles;
 import org.postilion.api.shaping.Rate;
-import org.postilion.queue.ConfigFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,4 +1,4 @@
-package org.postilion.queue;
+package org.postilion.api.config;
 
 import java.util.Map;
 import java.util.function.Supplier;

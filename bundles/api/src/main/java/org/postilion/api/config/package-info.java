@@ -1,0 +1,2 @@
+/** Helpers for components configured by files in etc/. */
+package org.postilion.api.config;
