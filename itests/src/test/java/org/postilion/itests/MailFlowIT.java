@@ -1,12 +1,10 @@
 package org.postilion.itests;
 
-import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -49,7 +47,8 @@ public class MailFlowIT extends PostilionTestSupport {
   }
 
   private static String message(String subject, String body) {
-    return "From: sender@example.org\r\nTo: someone\r\nSubject: "
+    return "From: sender@example.org\r\nTo: someone\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+        + "Subject: "
         + subject
         + "\r\nMessage-ID: <"
         + subject
@@ -73,7 +72,8 @@ public class MailFlowIT extends PostilionTestSupport {
             "org.postilion.queue",
             "org.postilion.smtp.ingress",
             "org.postilion.delivery.maildir",
-            "org.postilion.delivery.smtp"),
+            "org.postilion.delivery.smtp",
+            "org.postilion.dkim"),
         active);
   }
 
@@ -103,8 +103,7 @@ public class MailFlowIT extends PostilionTestSupport {
 
     Path box = maildir("maildir.test", "alice");
     await("a message in " + box, WAIT, () -> newMessages(box).size() == 1);
-    assertArrayEquals(
-        content.getBytes(StandardCharsets.US_ASCII), Files.readAllBytes(newMessages(box).get(0)));
+    assertDeliveredAsSent(content, Files.readAllBytes(newMessages(box).get(0)));
     await(
         "a Delivery record for " + id,
         WAIT,
@@ -129,6 +128,7 @@ public class MailFlowIT extends PostilionTestSupport {
             + "maildir.path = ${karaf.data}/itest-maildir/{tenant}/{campaign}/{user}\n");
     String content =
         "X-Tenant: acme\r\nFrom: news@acme.example\r\nX-Campaign: spring\r\nSubject: sale\r\n"
+            + "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <sale@acme.example>\r\n"
             + "\r\nbody\r\n";
     String reply;
     try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
@@ -137,9 +137,11 @@ public class MailFlowIT extends PostilionTestSupport {
     assertTrue(reply, reply.startsWith("250 "));
     Path box = data().resolve("itest-maildir/acme/spring/bob");
     await("a message in " + box, WAIT, () -> newMessages(box).size() == 1);
-    assertEquals(
-        "From: news@acme.example\r\nSubject: sale\r\n\r\nbody\r\n",
-        Files.readString(newMessages(box).get(0), StandardCharsets.US_ASCII));
+    assertDeliveredAsSent(
+        "From: news@acme.example\r\nSubject: sale\r\n"
+            + "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <sale@acme.example>\r\n"
+            + "\r\nbody\r\n",
+        Files.readAllBytes(newMessages(box).get(0)));
     assertTrue(eventLog().contains("\"queue\":\"spring:acme@tenants.test\""));
   }
 
@@ -173,8 +175,7 @@ public class MailFlowIT extends PostilionTestSupport {
         "match.domain = late.test\nprotocol = maildir\n"
             + "maildir.path = ${karaf.data}/itest-maildir/late/{user}\n");
     await("the queued message in " + box, WAIT, () -> newMessages(box).size() == 1);
-    assertArrayEquals(
-        content.getBytes(StandardCharsets.US_ASCII), Files.readAllBytes(newMessages(box).get(0)));
+    assertDeliveredAsSent(content, Files.readAllBytes(newMessages(box).get(0)));
   }
 
   @Test
@@ -201,8 +202,7 @@ public class MailFlowIT extends PostilionTestSupport {
       maildir.start();
     }
     await("the message queued before the restart", WAIT, () -> newMessages(box).size() == 1);
-    assertArrayEquals(
-        content.getBytes(StandardCharsets.US_ASCII), Files.readAllBytes(newMessages(box).get(0)));
+    assertDeliveredAsSent(content, Files.readAllBytes(newMessages(box).get(0)));
     // The listener follows the queue manager back up.
     await(
         "the listener to accept connections again",

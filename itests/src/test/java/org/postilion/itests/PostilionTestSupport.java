@@ -1,5 +1,7 @@
 package org.postilion.itests;
 
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.CoreOptions.systemTimeout;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
@@ -8,8 +10,10 @@ import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDist
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.keepRuntimeFolder;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
 
+import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +26,8 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import javax.inject.Inject;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.api.console.SessionFactory;
 import org.junit.Before;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
@@ -45,6 +51,7 @@ public abstract class PostilionTestSupport {
 
   @Inject protected BundleContext bundleContext;
   @Inject protected ServiceComponentRuntime componentRuntime;
+  @Inject protected SessionFactory sessionFactory;
 
   @ProbeBuilder
   public TestProbeBuilder probe(TestProbeBuilder probe) {
@@ -194,14 +201,22 @@ public abstract class PostilionTestSupport {
    * it in force: File Install takes a second or two to notice a file.
    */
   protected void writeQueueConfig(String name, String content) throws Exception {
-    String file = "org.postilion.queue-" + name + ".cfg";
-    writeEtcFile(file, content);
-    await("queue configuration " + file + " in force", WAIT, () -> queueConfigActive(file));
+    writeConfig(
+        "org.postilion.queue.QueueDefinition", "org.postilion.queue-" + name + ".cfg", content);
   }
 
-  private boolean queueConfigActive(String file) {
+  /**
+   * Writes {@code etc/<file>} and waits until Declarative Services has activated the component (by
+   * its class name) with it.
+   */
+  protected void writeConfig(String component, String file, String content) throws Exception {
+    writeEtcFile(file, content);
+    await(file + " in force", WAIT, () -> configActive(component, file));
+  }
+
+  private boolean configActive(String component, String file) {
     return componentRuntime.getComponentDescriptionDTOs().stream()
-        .filter(d -> d.name.equals("org.postilion.queue.QueueDefinition"))
+        .filter(d -> d.name.equals(component))
         .flatMap(d -> componentRuntime.getComponentConfigurationDTOs(d).stream())
         .anyMatch(
             c ->
@@ -226,6 +241,31 @@ public abstract class PostilionTestSupport {
         throw new AssertionError("timed out after " + timeout + " waiting for " + what);
       }
       Thread.sleep(100);
+    }
+  }
+
+  /** Runs a command as an operator would at the console; returns all it printed. */
+  protected String shell(String command) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    Session session = sessionFactory.create(System.in, out, out);
+    try {
+      Object result = session.execute(command);
+      if (result != null) {
+        out.println(result);
+      }
+    } finally {
+      session.close();
+    }
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  /** The server's log so far; empty before it exists. */
+  protected static String karafLog() {
+    try {
+      return Files.readString(data().resolve("log/karaf.log"), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
     }
   }
 
@@ -265,5 +305,21 @@ public abstract class PostilionTestSupport {
     } catch (IOException e) {
       throw new IllegalStateException("cannot list " + folder, e);
     }
+  }
+
+  /**
+   * Asserts that the delivered message is the sent one, byte for byte, under the one Received field
+   * this server prepends at reception.
+   */
+  protected static void assertDeliveredAsSent(String sent, byte[] delivered) {
+    String text = new String(delivered, StandardCharsets.ISO_8859_1);
+    assertTrue(text, text.startsWith("Received: from "));
+    int end = text.indexOf("\r\n");
+    while (end >= 0
+        && end + 2 < text.length()
+        && (text.charAt(end + 2) == ' ' || text.charAt(end + 2) == '\t')) {
+      end = text.indexOf("\r\n", end + 2);
+    }
+    assertEquals(sent, text.substring(end + 2));
   }
 }

@@ -5,17 +5,12 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.inject.Inject;
-import org.apache.karaf.shell.api.console.Session;
-import org.apache.karaf.shell.api.console.SessionFactory;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Option;
@@ -37,8 +32,6 @@ import org.postilion.testkit.TestSmtpServer;
 @ExamReactorStrategy(PerClass.class)
 public class QueueAdminIT extends PostilionTestSupport {
 
-  @Inject SessionFactory sessionFactory;
-
   @Inject
   @Filter(timeout = 30_000)
   TrafficShaping shaping;
@@ -48,22 +41,6 @@ public class QueueAdminIT extends PostilionTestSupport {
     return new Option[] {
       editConfigurationFilePut("etc/org.postilion.delivery.smtp.cfg", "idle_timeout", "2s"),
     };
-  }
-
-  /** Runs a command as an operator would at the console; returns all it printed. */
-  private String shell(String command) throws Exception {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-    Session session = sessionFactory.create(System.in, out, out);
-    try {
-      Object result = session.execute(command);
-      if (result != null) {
-        out.println(result);
-      }
-    } finally {
-      session.close();
-    }
-    return bytes.toString(StandardCharsets.UTF_8);
   }
 
   /**
@@ -274,7 +251,10 @@ public class QueueAdminIT extends PostilionTestSupport {
       try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
         for (int i = 0; i < 31; i++) {
           assertTrue(
-              smtp.sendMessage("s@example.org", "r" + i + "@rate.test", "Subject: r\r\n\r\nx\r\n")
+              smtp.sendMessage(
+                      "s@example.org",
+                      "r" + i + "@rate.test",
+                      "From: s@example.org\r\nSubject: r\r\n\r\nx\r\n")
                   .startsWith("250"));
         }
       }
@@ -314,7 +294,9 @@ public class QueueAdminIT extends PostilionTestSupport {
         for (int i = 0; i < 16; i++) {
           assertTrue(
               smtp.sendMessage(
-                      "s@example.org", "q" + i + "@capped.test", "X-Tenant: small\r\n\r\nx\r\n")
+                      "s@example.org",
+                      "q" + i + "@capped.test",
+                      "X-Tenant: small\r\nFrom: s@example.org\r\n\r\nx\r\n")
                   .startsWith("250"));
         }
       }
@@ -349,7 +331,10 @@ public class QueueAdminIT extends PostilionTestSupport {
       routeTo("conn.test", sink, "");
       try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
         for (int i = 0; i < 20; i++) {
-          smtp.sendMessage("s@example.org", "r" + i + "@conn.test", "Subject: c\r\n\r\nx\r\n");
+          smtp.sendMessage(
+              "s@example.org",
+              "r" + i + "@conn.test",
+              "From: s@example.org\r\nSubject: c\r\n\r\nx\r\n");
         }
       }
       await("20 messages at the sink", WAIT, () -> sink.received().size() == 20);
@@ -399,13 +384,5 @@ public class QueueAdminIT extends PostilionTestSupport {
           return null;
         });
     return arrivals;
-  }
-
-  private static String karafLog() {
-    try {
-      return Files.readString(data().resolve("log/karaf.log"), StandardCharsets.UTF_8);
-    } catch (java.io.IOException e) {
-      return "";
-    }
   }
 }

@@ -1,13 +1,11 @@
 package org.postilion.itests;
 
-import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -43,7 +41,9 @@ public class SmtpDeliveryIT extends PostilionTestSupport {
   private static String message(String subject) {
     return "From: sender@example.org\r\nTo: rcpt\r\nSubject: "
         + subject
-        + "\r\n\r\nline one\r\n.a dotted line\r\n\u00e9t\u00e9 8-bit\r\n";
+        + "\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <"
+        + subject
+        + "@example.org>\r\n\r\nline one\r\n.a dotted line\r\n\u00e9t\u00e9 8-bit\r\n";
   }
 
   /** Routes {@code domain} to the test server as a smarthost, retrying after a second. */
@@ -71,7 +71,7 @@ public class SmtpDeliveryIT extends PostilionTestSupport {
       assertTrue(send("alice@relay.test", content).startsWith("250 "));
       await("the sink to receive the message", WAIT, () -> sink.received().size() == 1);
       TestSmtpServer.Received received = sink.received().get(0);
-      assertArrayEquals(content.getBytes(StandardCharsets.ISO_8859_1), received.content());
+      assertDeliveredAsSent(content, received.content());
       assertEquals("sender@example.org", received.sender());
       await(
           "a Delivery record naming the peer",
