@@ -54,8 +54,8 @@ public final class DkimVerifier {
   }
 
   /**
-   * One line per DKIM-Signature field, top first: {@code "0 pass"}, {@code "1 fail"}, or {@code
-   * "0 error <reason>"}.
+   * One line per DKIM-Signature field, top first: {@code "0 pass"}, {@code "1 fail"}, or {@code "0
+   * error <reason>"}.
    *
    * @param records TXT record values by name ({@code selector._domainkey.domain})
    */
