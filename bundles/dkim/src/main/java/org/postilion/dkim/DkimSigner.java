@@ -1,7 +1,6 @@
 package org.postilion.dkim;
 
 import java.io.ByteArrayOutputStream;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +33,6 @@ public class DkimSigner implements ReceptionFilter, MessageSigner {
 
   private final List<DkimDefinition> definitions = new CopyOnWriteArrayList<>();
   private final KeyCache keys = new KeyCache();
-  private Clock clock = Clock.systemUTC();
 
   @Reference(
       cardinality = ReferenceCardinality.MULTIPLE,
@@ -46,11 +44,6 @@ public class DkimSigner implements ReceptionFilter, MessageSigner {
 
   void removeDefinition(DkimDefinition definition) {
     definitions.remove(definition);
-  }
-
-  /** For tests: the clock of {@code t=}. */
-  void clock(Clock clock) {
-    this.clock = clock;
   }
 
   @Override
@@ -110,7 +103,7 @@ public class DkimSigner implements ReceptionFilter, MessageSigner {
   private byte[] field(byte[] message, DkimDefinition definition)
       throws KeyCache.KeyUnavailableException {
     SigningKey key = keys.key(definition.keyFile());
-    return DkimSignature.field(message, definition.spec(), key, Instant.now(clock));
+    return DkimSignature.field(message, definition.spec(), key, Instant.now());
   }
 
   private static byte[] prepend(byte[] message, List<byte[]> fields) {
