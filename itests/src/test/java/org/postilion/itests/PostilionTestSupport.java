@@ -225,6 +225,11 @@ public abstract class PostilionTestSupport {
                         .endsWith(file));
   }
 
+  protected boolean installed(String symbolicName) {
+    return Arrays.stream(bundleContext.getBundles())
+        .anyMatch(b -> b.getSymbolicName().equals(symbolicName));
+  }
+
   protected Bundle bundle(String symbolicName) {
     return Arrays.stream(bundleContext.getBundles())
         .filter(b -> b.getSymbolicName().equals(symbolicName))

@@ -2,7 +2,7 @@ package org.postilion.delivery.smtp;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -25,6 +25,8 @@ import org.postilion.api.delivery.Disposition;
 import org.postilion.api.delivery.PeerAddress;
 import org.postilion.api.delivery.RecipientResult;
 import org.postilion.api.delivery.Response;
+import org.postilion.api.delivery.wire.DotStuffingOutput;
+import org.postilion.api.delivery.wire.Reply;
 
 /**
  * One SMTP client connection to one host, used for one message at a time by the thread that owns
@@ -32,8 +34,6 @@ import org.postilion.api.delivery.Response;
  * {@link ConnectionLost}, after which the connection is not used again.
  */
 final class SmtpConnection implements AutoCloseable {
-  private static final int MAX_REPLY_LINES = 100;
-  private static final int MAX_LINE = 4096;
   private static final String[] TLS_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
   /** The connection can no longer be used; the attempt failed with {@link #response()}. */
@@ -430,74 +430,21 @@ final class SmtpConnection implements AutoCloseable {
   private Reply read(Duration timeout, boolean beforeTransaction) throws ConnectionLost {
     try {
       socket.setSoTimeout((int) timeout.toMillis());
-      List<String> lines = new ArrayList<>();
-      int code = -1;
-      while (true) {
-        String line = readLine();
-        if (line == null) {
-          throw lost(peer + " closed the connection", beforeTransaction, null);
-        }
-        if (line.length() < 3
-            || !Character.isDigit(line.charAt(0))
-            || !Character.isDigit(line.charAt(1))
-            || !Character.isDigit(line.charAt(2))
-            || (line.length() > 3 && line.charAt(3) != ' ' && line.charAt(3) != '-')) {
-          throw lost(
-              "garbled reply from " + peer + ": " + printable(line), beforeTransaction, null);
-        }
-        int lineCode = Integer.parseInt(line.substring(0, 3));
-        if (code >= 0 && lineCode != code) {
-          throw lost(
-              "inconsistent reply codes from " + peer + ": " + printable(line),
-              beforeTransaction,
-              null);
-        }
-        code = lineCode;
-        lines.add(line.length() > 4 ? line.substring(4) : "");
-        if (lines.size() > MAX_REPLY_LINES) {
-          throw lost(
-              "reply of more than " + MAX_REPLY_LINES + " lines from " + peer,
-              beforeTransaction,
-              null);
-        }
-        if (line.length() == 3 || line.charAt(3) == ' ') {
-          return new Reply(code, lines);
-        }
-      }
+      return Reply.read(in);
     } catch (SocketTimeoutException e) {
       throw lost(
           "no reply from " + peer + " within " + timeout.toSeconds() + " s", beforeTransaction, e);
+    } catch (EOFException e) {
+      throw lost(peer + " closed the connection", beforeTransaction, null);
+    } catch (Reply.MalformedReplyException e) {
+      throw lost(e.getMessage() + " from " + peer, beforeTransaction, null);
     } catch (IOException e) {
       throw lost("reading from " + peer + " failed: " + e.getMessage(), beforeTransaction, e);
     }
   }
 
-  /** A line without its CRLF (a bare LF is accepted); null at the end of the stream. */
-  private String readLine() throws IOException, ConnectionLost {
-    ByteArrayOutputStream line = new ByteArrayOutputStream(128);
-    int b;
-    while ((b = in.read()) != -1) {
-      if (b == '\n') {
-        byte[] bytes = line.toByteArray();
-        int length =
-            bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
-        return new String(bytes, 0, length, StandardCharsets.UTF_8);
-      }
-      if (line.size() >= MAX_LINE) {
-        throw lost("reply line longer than " + MAX_LINE + " bytes from " + peer, false, null);
-      }
-      line.write(b);
-    }
-    return null;
-  }
-
   private ConnectionLost lost(String text, boolean beforeTransaction, Throwable cause) {
     return new ConnectionLost(Response.of(451, "4.4.2", text), beforeTransaction, cause);
-  }
-
-  private static String printable(String line) {
-    String cut = line.length() > 200 ? line.substring(0, 200) + "..." : line;
-    return cut.replaceAll("[^\\x20-\\x7e]", "?");
   }
 
   private static void closeQuietly(Socket socket) {

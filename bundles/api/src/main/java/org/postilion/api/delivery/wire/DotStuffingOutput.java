@@ -1,4 +1,4 @@
-package org.postilion.delivery.smtp;
+package org.postilion.api.delivery.wire;
 
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -8,11 +8,11 @@ import java.io.OutputStream;
  * Writes message content as SMTP DATA: a dot at the start of a line is doubled (RFC 5321 4.5.2), a
  * lone LF becomes CRLF, and {@link #finish()} ends the data with CRLF.CRLF.
  */
-final class DotStuffingOutput extends FilterOutputStream {
+public final class DotStuffingOutput extends FilterOutputStream {
   private boolean atLineStart = true;
   private int previous = -1;
 
-  DotStuffingOutput(OutputStream out) {
+  public DotStuffingOutput(OutputStream out) {
     super(out);
   }
 
@@ -50,7 +50,7 @@ final class DotStuffingOutput extends FilterOutputStream {
   }
 
   /** Completes the last line if needed and writes the terminating dot line. */
-  void finish() throws IOException {
+  public void finish() throws IOException {
     if (!atLineStart) {
       if (previous != '\r') {
         out.write('\r');

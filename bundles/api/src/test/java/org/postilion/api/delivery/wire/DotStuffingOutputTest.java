@@ -1,4 +1,4 @@
-package org.postilion.delivery.smtp;
+package org.postilion.api.delivery.wire;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,0 +1,187 @@
+package org.postilion.delivery.lmtp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postilion.api.delivery.DeliveryRequest;
+import org.postilion.api.delivery.DeliveryResult;
+import org.postilion.api.delivery.Disposition;
+import org.postilion.api.delivery.MessageContent;
+import org.postilion.api.delivery.RecipientResult;
+import org.postilion.api.egress.EgressSource;
+import org.postilion.api.queue.QueueConfig;
+import org.postilion.api.queue.QueueName;
+import org.postilion.api.queue.RetrySchedule;
+import org.postilion.testkit.DovecotServer;
+import org.postilion.testkit.TypedConfig;
+
+/** LMTP against a real Dovecot. */
+class LmtpProtocolTest {
+  private static final String MESSAGE =
+      "From: a@sender.test\r\nSubject: lmtp\r\n\r\n.a line starting with a dot\r\nend\r\n";
+
+  @TempDir static Path folder;
+  private static DovecotServer dovecot;
+  private LmtpProtocol protocol;
+
+  @BeforeAll
+  static void startDovecot() throws Exception {
+    dovecot = new DovecotServer(folder, List.of("alice", "bob", "carol"));
+  }
+
+  @AfterAll
+  static void stopDovecot() throws Exception {
+    dovecot.close();
+  }
+
+  @BeforeEach
+  void activate() {
+    protocol = new LmtpProtocol();
+    protocol.activate(
+        TypedConfig.of(
+            LmtpProtocol.Config.class,
+            Map.of("lhlo_name", "test.example", "command_timeout", "5s", "data_timeout", "5s")));
+  }
+
+  @AfterEach
+  void deactivate() throws InterruptedException {
+    protocol.deactivate();
+  }
+
+  private static DeliveryRequest request(Map<String, String> keys, String... recipients) {
+    byte[] content = MESSAGE.getBytes(StandardCharsets.US_ASCII);
+    QueueConfig config =
+        new QueueConfig(
+            "test.cfg",
+            "lmtp",
+            new RetrySchedule(Duration.ofMinutes(1), null),
+            Duration.ofDays(1),
+            null,
+            null,
+            keys);
+    MessageContent body =
+        new MessageContent() {
+          @Override
+          public InputStream open() {
+            return new ByteArrayInputStream(content);
+          }
+
+          @Override
+          public long size() {
+            return content.length;
+          }
+        };
+    return new DeliveryRequest(
+        "m1",
+        "a@sender.test",
+        List.of(recipients),
+        QueueName.of(null, null, "mail.test"),
+        config,
+        1,
+        body,
+        EgressSource.UNSPECIFIED);
+  }
+
+  private DeliveryResult deliver(DeliveryRequest request) throws Exception {
+    return protocol.deliver(request).toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  private static String delivered(String user) throws Exception {
+    List<Path> messages = dovecot.messages(user);
+    assertEquals(1, messages.size(), user + ": " + dovecot.log());
+    return Files.readString(messages.get(0), StandardCharsets.US_ASCII);
+  }
+
+  @Test
+  void eachRecipientGetsItsOwnReply() throws Exception {
+    DeliveryResult result =
+        deliver(
+            request(
+                Map.of("lmtp.port", String.valueOf(dovecot.port())),
+                "alice@mail.test",
+                "nobody-here@mail.test",
+                "bob@mail.test"));
+    List<RecipientResult> results = result.recipients();
+    assertEquals(3, results.size());
+    RecipientResult alice = find(results, "alice@mail.test");
+    RecipientResult unknown = find(results, "nobody-here@mail.test");
+    RecipientResult bob = find(results, "bob@mail.test");
+    assertEquals(Disposition.DELIVERED, alice.disposition(), alice + " " + dovecot.log());
+    assertEquals(Disposition.DELIVERED, bob.disposition(), bob.toString());
+    assertEquals(Disposition.PERMANENT_FAILURE, unknown.disposition());
+    assertEquals("5.1.1", unknown.response().enhancedCode());
+    assertTrue(alice.response().content().contains("Saved"), alice.response().toString());
+    assertEquals("127.0.0.1", result.peer().addr());
+    // Dovecot prepends its trace fields and stores LF line ends; the message follows, unstuffed.
+    String stored = MESSAGE.replace("\r\n", "\n");
+    assertTrue(delivered("alice").endsWith("\n" + stored), delivered("alice"));
+    assertTrue(delivered("bob").endsWith("\n" + stored));
+  }
+
+  @Test
+  void deliversOverTheUnixSocket() throws Exception {
+    DeliveryResult result =
+        deliver(request(Map.of("lmtp.socket", dovecot.socket().toString()), "carol@mail.test"));
+    assertEquals(
+        Disposition.DELIVERED, result.recipients().get(0).disposition(), result + dovecot.log());
+    assertEquals(dovecot.socket().toString(), result.peer().name());
+  }
+
+  @Test
+  void anUnreachableServerIsATransientFailureForAll() throws Exception {
+    int closed;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closed = socket.getLocalPort();
+    }
+    DeliveryResult result =
+        deliver(request(Map.of("lmtp.port", String.valueOf(closed)), "a@mail.test", "b@mail.test"));
+    for (RecipientResult recipient : result.recipients()) {
+      assertEquals(Disposition.TRANSIENT_FAILURE, recipient.disposition());
+      assertTrue(
+          recipient.response().content().startsWith("LMTP 127.0.0.1:" + closed + ": "),
+          recipient.response().toString());
+    }
+  }
+
+  @Test
+  void aBadPortIsNamedAndTheMailWaits() throws Exception {
+    DeliveryResult result = deliver(request(Map.of("lmtp.port", "lots"), "a@mail.test"));
+    RecipientResult only = result.recipients().get(0);
+    assertEquals(Disposition.TRANSIENT_FAILURE, only.disposition());
+    assertEquals("lmtp.port = lots in test.cfg is not a TCP port", only.response().content());
+  }
+
+  @Test
+  void aServerThatStopsAnsweringTimesOut() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0)) {
+      long start = System.nanoTime();
+      DeliveryResult result =
+          deliver(
+              request(Map.of("lmtp.port", String.valueOf(silent.getLocalPort())), "a@mail.test"));
+      RecipientResult only = result.recipients().get(0);
+      assertEquals(Disposition.TRANSIENT_FAILURE, only.disposition());
+      assertTrue(only.response().content().contains("no answer within 5 s"), only.toString());
+      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15));
+    }
+  }
+
+  private static RecipientResult find(List<RecipientResult> results, String recipient) {
+    return results.stream().filter(r -> r.recipient().equals(recipient)).findFirst().orElseThrow();
+  }
+}
