@@ -16,6 +16,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.inject.Inject;
+import org.apache.karaf.features.FeaturesService;
 import org.junit.FixMethodOrder;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -39,6 +41,8 @@ public class LmtpHotDeployIT extends PostilionTestSupport {
   private static final String BUNDLE_PROPERTY = "postilion.lmtp.bundle";
   private static final String LMTP = "org.postilion.delivery.lmtp";
   private static DovecotServer dovecot;
+
+  @Inject FeaturesService features;
 
   @Override
   protected Option[] extraOptions() {
@@ -176,8 +180,24 @@ public class LmtpHotDeployIT extends PostilionTestSupport {
 
   @Test
   public void t4_removalMidFlowWaitsAndReinstallDelivers() throws Exception {
+    removeAndReinstallUnderLoad();
+  }
+
+  @Test
+  public void t5_theFeatureInstallsTheProtocolToo() throws Exception {
     try {
-      removeAndReinstallUnderLoad();
+      bundle(LMTP).uninstall();
+      await("the lmtp bundle uninstalled", WAIT, () -> !installed(LMTP));
+      String list = shell("feature:list | grep postilion-delivery-lmtp");
+      assertTrue(list, list.contains("postilion-delivery-lmtp"));
+      assertFalse(list, list.contains("Started"));
+      send("bob", 1, 4);
+      Thread.sleep(2000);
+      assertEquals("waiting without the protocol", 1, dovecot().messages("bob").size());
+      // What feature:install does; the test's console session has no admin role for the command.
+      features.installFeature("postilion-delivery-lmtp");
+      awaitMessages("bob", 4, WAIT);
+      assertEquals(Bundle.ACTIVE, bundle(LMTP).getState());
     } finally {
       // The last test: Dovecot goes with it.
       stopQuietly(dovecot);
