@@ -3,13 +3,10 @@ package org.postilion.delivery.lmtp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -22,12 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.Disposition;
-import org.postilion.api.delivery.MessageContent;
 import org.postilion.api.delivery.RecipientResult;
 import org.postilion.api.egress.EgressSource;
-import org.postilion.api.queue.QueueConfig;
-import org.postilion.api.queue.QueueName;
-import org.postilion.api.queue.RetrySchedule;
+import org.postilion.testkit.DeliveryRequests;
 import org.postilion.testkit.DovecotServer;
 import org.postilion.testkit.TypedConfig;
 
@@ -65,37 +59,13 @@ class LmtpProtocolTest {
   }
 
   private static DeliveryRequest request(Map<String, String> keys, String... recipients) {
-    byte[] content = MESSAGE.getBytes(StandardCharsets.US_ASCII);
-    QueueConfig config =
-        new QueueConfig(
-            "test.cfg",
-            "lmtp",
-            new RetrySchedule(Duration.ofMinutes(1), null),
-            Duration.ofDays(1),
-            null,
-            null,
-            keys);
-    MessageContent body =
-        new MessageContent() {
-          @Override
-          public InputStream open() {
-            return new ByteArrayInputStream(content);
-          }
-
-          @Override
-          public long size() {
-            return content.length;
-          }
-        };
-    return new DeliveryRequest(
-        "m1",
-        "a@sender.test",
-        List.of(recipients),
-        QueueName.of(null, null, "mail.test"),
-        config,
-        1,
-        body,
-        EgressSource.UNSPECIFIED);
+    return DeliveryRequests.of(
+        "lmtp",
+        keys,
+        MESSAGE.getBytes(StandardCharsets.US_ASCII),
+        "mail.test",
+        EgressSource.UNSPECIFIED,
+        List.of(recipients));
   }
 
   private DeliveryResult deliver(DeliveryRequest request) throws Exception {

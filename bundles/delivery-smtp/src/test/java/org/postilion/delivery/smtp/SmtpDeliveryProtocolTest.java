@@ -6,14 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.lang.reflect.Proxy;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -36,15 +33,12 @@ import org.postilion.api.admin.ReadyQueueStatus;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.Disposition;
-import org.postilion.api.delivery.MessageContent;
 import org.postilion.api.delivery.RecipientResult;
 import org.postilion.api.egress.EgressSource;
-import org.postilion.api.queue.QueueConfig;
-import org.postilion.api.queue.QueueName;
-import org.postilion.api.queue.RetrySchedule;
 import org.postilion.api.shaping.Rate;
 import org.postilion.api.shaping.ShapingSettings;
 import org.postilion.api.shaping.TrafficShaping;
+import org.postilion.testkit.DeliveryRequests;
 import org.postilion.testkit.SelfSignedTls;
 import org.postilion.testkit.TestSmtpServer;
 import org.postilion.testkit.TypedConfig;
@@ -90,36 +84,8 @@ class SmtpDeliveryProtocolTest {
     properties.putIfAbsent("smtp.mx_list", "[127.0.0.1]:" + server.port());
     properties.putIfAbsent("smtp.allow_loopback", "true");
     properties.putIfAbsent("smtp.tls", "disabled");
-    QueueConfig config =
-        new QueueConfig(
-            "test.cfg",
-            "smtp",
-            new RetrySchedule(Duration.ofMinutes(1), null),
-            Duration.ofDays(1),
-            null,
-            null,
-            properties);
-    MessageContent body =
-        new MessageContent() {
-          @Override
-          public InputStream open() {
-            return new ByteArrayInputStream(content);
-          }
-
-          @Override
-          public long size() {
-            return content.length;
-          }
-        };
-    return new DeliveryRequest(
-        "m1",
-        "a@sender.test",
-        List.of(recipients),
-        QueueName.of(null, null, "dest.test"),
-        config,
-        1,
-        body,
-        source);
+    return DeliveryRequests.of(
+        "smtp", properties, content, "dest.test", source, List.of(recipients));
   }
 
   private DeliveryResult deliver(DeliveryRequest request) throws Exception {
