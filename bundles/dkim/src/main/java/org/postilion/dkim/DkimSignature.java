@@ -23,11 +23,16 @@ public final class DkimSignature {
    * @param now the signing time, {@code t=}
    */
   public static byte[] field(byte[] message, SignatureSpec spec, SigningKey key, Instant now) {
+    return field(message, HeaderSection.parse(message), spec, key, now);
+  }
+
+  /** The same, for a message whose header section the caller has already split. */
+  static byte[] field(
+      byte[] message, HeaderSection header, SignatureSpec spec, SigningKey key, Instant now) {
     if (key.algorithm() != spec.algorithm()) {
       throw new IllegalArgumentException(
           "the key is an " + key.algorithm() + " key, the signature is " + spec.algorithm());
     }
-    HeaderSection header = HeaderSection.parse(message);
     byte[] body = spec.bodyCanonicalization().body(message, header.bodyStart());
     List<String> signed = signedNames(header, spec);
 

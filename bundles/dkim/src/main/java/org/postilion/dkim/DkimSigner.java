@@ -66,7 +66,8 @@ public class DkimSigner implements ReceptionFilter, MessageSigner {
       SignatureSpec spec = definition.spec();
       if (spec.domain().equalsIgnoreCase(domain.trim()) && spec.selector().equals(selector)) {
         try {
-          return prepend(message, List.of(field(message, definition)));
+          return prepend(
+              message, List.of(field(message, HeaderSection.parse(message), definition)));
         } catch (KeyCache.KeyUnavailableException e) {
           throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -77,7 +78,8 @@ public class DkimSigner implements ReceptionFilter, MessageSigner {
   }
 
   private byte[] signMatching(byte[] message, List<String> problems) {
-    String fromDomain = fromDomain(message);
+    HeaderSection header = HeaderSection.parse(message);
+    String fromDomain = fromDomain(header);
     if (fromDomain == null) {
       return message;
     }
@@ -87,7 +89,7 @@ public class DkimSigner implements ReceptionFilter, MessageSigner {
         continue;
       }
       try {
-        fields.add(field(message, definition));
+        fields.add(field(message, header, definition));
       } catch (KeyCache.KeyUnavailableException | RuntimeException e) {
         SignatureSpec spec = definition.spec();
         String problem = spec.keyRecordName() + " not signed: " + e.getMessage();
@@ -100,10 +102,10 @@ public class DkimSigner implements ReceptionFilter, MessageSigner {
     return fields.isEmpty() ? message : prepend(message, fields);
   }
 
-  private byte[] field(byte[] message, DkimDefinition definition)
+  private byte[] field(byte[] message, HeaderSection header, DkimDefinition definition)
       throws KeyCache.KeyUnavailableException {
     SigningKey key = keys.key(definition.keyFile());
-    return DkimSignature.field(message, definition.spec(), key, Instant.now());
+    return DkimSignature.field(message, header, definition.spec(), key, Instant.now());
   }
 
   private static byte[] prepend(byte[] message, List<byte[]> fields) {
@@ -114,8 +116,8 @@ public class DkimSigner implements ReceptionFilter, MessageSigner {
   }
 
   /** The domain of the first address in the From field, lower-case, or null without one. */
-  static String fromDomain(byte[] message) {
-    String from = HeaderSection.parse(message).firstValue("From");
+  static String fromDomain(HeaderSection header) {
+    String from = header.firstValue("From");
     if (from == null) {
       return null;
     }

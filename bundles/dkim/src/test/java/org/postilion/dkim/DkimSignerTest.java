@@ -142,9 +142,11 @@ class DkimSignerTest {
         definition("other.org", "r", keyFile("rsa.key", rsa), "rsa-sha256", "relaxed/relaxed"));
     byte[] message = bytes(MESSAGE);
     assertArrayEquals(message, signer.signMatching(message));
-    assertEquals("news.example.com", DkimSigner.fromDomain(message));
-    assertEquals("x.org", DkimSigner.fromDomain(bytes("From: a@x.org, b@y.org\r\n\r\n")));
-    assertNull(DkimSigner.fromDomain(bytes("Subject: none\r\n\r\n")));
+    assertEquals("news.example.com", DkimSigner.fromDomain(HeaderSection.parse(message)));
+    assertEquals(
+        "x.org",
+        DkimSigner.fromDomain(HeaderSection.parse(bytes("From: a@x.org, b@y.org\r\n\r\n"))));
+    assertNull(DkimSigner.fromDomain(HeaderSection.parse(bytes("Subject: none\r\n\r\n"))));
   }
 
   @Test

@@ -111,6 +111,8 @@ public class LmtpProtocol implements DeliveryProtocol {
       LOG.warn("LMTP transactions still running after {}; cutting them off", stopGrace);
       open.forEach(LmtpSession::close);
       workers.shutdownNow();
+      // Cut transactions report their own failure, which says more than "went away".
+      workers.awaitTermination(2, TimeUnit.SECONDS);
     }
     pending.forEach(f -> f.completeExceptionally(new IllegalStateException(GONE)));
     watchdog.shutdownNow();

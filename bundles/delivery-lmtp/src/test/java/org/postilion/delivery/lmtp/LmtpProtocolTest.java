@@ -1,6 +1,7 @@
 package org.postilion.delivery.lmtp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.ServerSocket;
@@ -9,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -148,6 +151,32 @@ class LmtpProtocolTest {
       assertEquals(Disposition.TRANSIENT_FAILURE, only.disposition());
       assertTrue(only.response().content().contains("no answer within 5 s"), only.toString());
       assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15));
+    }
+  }
+
+  @Test
+  void stoppingFinishesWhatRunsAndHandsBackWhatWaits() throws Exception {
+    LmtpProtocol single = new LmtpProtocol();
+    single.activate(
+        TypedConfig.of(
+            LmtpProtocol.Config.class,
+            Map.of("max_connections", 1, "command_timeout", "30s", "stop_grace", "1s")));
+    try (ServerSocket silent = new ServerSocket(0)) {
+      Map<String, String> keys = Map.of("lmtp.port", String.valueOf(silent.getLocalPort()));
+      // The one connection hangs on a silent server; the second attempt waits for a thread.
+      CompletableFuture<DeliveryResult> running =
+          single.deliver(request(keys, "a@mail.test")).toCompletableFuture();
+      CompletableFuture<DeliveryResult> waiting =
+          single.deliver(request(keys, "b@mail.test")).toCompletableFuture();
+      Thread.sleep(300);
+      long start = System.nanoTime();
+      single.deactivate();
+      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "grace is bounded");
+      ExecutionException gone =
+          assertThrows(ExecutionException.class, () -> waiting.get(5, TimeUnit.SECONDS));
+      assertEquals("451 4.3.0 protocol lmtp went away", gone.getCause().getMessage());
+      RecipientResult cut = running.get(5, TimeUnit.SECONDS).recipients().get(0);
+      assertEquals(Disposition.TRANSIENT_FAILURE, cut.disposition());
     }
   }
 
