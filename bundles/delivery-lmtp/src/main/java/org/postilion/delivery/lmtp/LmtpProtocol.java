@@ -1,7 +1,5 @@
 package org.postilion.delivery.lmtp;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -19,6 +17,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.config.LocalHost;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
@@ -82,7 +81,7 @@ public class LmtpProtocol implements DeliveryProtocol {
   void activate(Config config) {
     settings =
         new Settings(
-            config.lhlo__name().isBlank() ? localHostName() : config.lhlo__name().trim(),
+            config.lhlo__name().isBlank() ? LocalHost.name() : config.lhlo__name().trim(),
             Durations.parse(config.connect__timeout()),
             Durations.parse(config.command__timeout()),
             Durations.parse(config.data__timeout()));
@@ -157,15 +156,6 @@ public class LmtpProtocol implements DeliveryProtocol {
       result.completeExceptionally(e);
     } finally {
       open.remove(session);
-    }
-  }
-
-  private static String localHostName() {
-    try {
-      return InetAddress.getLocalHost().getCanonicalHostName();
-    } catch (UnknownHostException e) {
-      LOG.warn("Cannot tell this host's name ({}); LHLO will say localhost", e.toString());
-      return "localhost";
     }
   }
 }

@@ -1,8 +1,6 @@
 package org.postilion.delivery.smtp;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +26,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.admin.QueueAdmin;
 import org.postilion.api.admin.ReadyQueueStatus;
+import org.postilion.api.config.LocalHost;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
@@ -115,7 +114,7 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol, Site.Environment 
 
   @Activate
   void activate(Config config) {
-    ehloName = config.ehlo__name().isBlank() ? localHostName() : config.ehlo__name().trim();
+    ehloName = config.ehlo__name().isBlank() ? LocalHost.name() : config.ehlo__name().trim();
     timeouts =
         new SmtpConnection.Timeouts(
             Durations.parse(config.connect__timeout()),
@@ -323,13 +322,5 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol, Site.Environment 
     }
     resolver.setTimeout(timeout);
     return resolver;
-  }
-
-  private static String localHostName() {
-    try {
-      return InetAddress.getLocalHost().getCanonicalHostName();
-    } catch (UnknownHostException e) {
-      return "localhost";
-    }
   }
 }

@@ -1,8 +1,6 @@
 package org.postilion.queue.hygiene;
 
 import java.io.ByteArrayOutputStream;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -14,14 +12,13 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.config.LocalHost;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.message.HeaderSection;
 import org.postilion.api.reception.ReceivedMessage;
 import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.reception.ReceptionFilter;
 import org.postilion.api.reception.Submission;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The header fields every message needs before it leaves, as the large mailbox providers demand:
@@ -34,7 +31,6 @@ import org.slf4j.LoggerFactory;
     property = ReceptionFilter.ORDER + ":Integer=" + ReceptionFilter.HYGIENE)
 @Designate(ocd = MessageHygiene.Config.class)
 public class MessageHygiene implements ReceptionFilter {
-  private static final Logger LOG = LoggerFactory.getLogger(MessageHygiene.class);
 
   private static final byte[] CRLF = {'\r', '\n'};
 
@@ -71,7 +67,7 @@ public class MessageHygiene implements ReceptionFilter {
   @Modified
   void configure(Config config) {
     this.config = config;
-    this.hostname = config.hostname().isBlank() ? localHostName() : config.hostname().trim();
+    this.hostname = config.hostname().isBlank() ? LocalHost.name() : config.hostname().trim();
   }
 
   /** For tests: the time zone of added Date and Received fields. */
@@ -158,15 +154,5 @@ public class MessageHygiene implements ReceptionFilter {
       out.write(content, headerEnd, content.length - headerEnd);
     }
     return out.toByteArray();
-  }
-
-  private static String localHostName() {
-    try {
-      return InetAddress.getLocalHost().getCanonicalHostName();
-    } catch (UnknownHostException e) {
-      LOG.warn(
-          "Cannot tell this host's name ({}); Received fields will say localhost", e.toString());
-      return "localhost";
-    }
   }
 }

@@ -1,13 +1,13 @@
 package org.postilion.smtp.listener;
 
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.postilion.api.config.LocalHost;
 
 /** A listener's validated settings. */
 record ListenerSettings(
@@ -44,7 +44,7 @@ record ListenerSettings(
   }
 
   static ListenerSettings from(String name, SmtpListener.Config config) {
-    String hostname = config.hostname().isBlank() ? localHostName() : config.hostname().trim();
+    String hostname = config.hostname().isBlank() ? LocalHost.name() : config.hostname().trim();
     List<Cidr> relayHosts = new ArrayList<>();
     for (String entry : split(config.relay__hosts())) {
       relayHosts.add(Cidr.parse(entry));
@@ -77,13 +77,5 @@ record ListenerSettings(
 
   private static List<String> split(String list) {
     return Arrays.stream(list.split("[,\\s]+")).filter(s -> !s.isBlank()).toList();
-  }
-
-  private static String localHostName() {
-    try {
-      return InetAddress.getLocalHost().getCanonicalHostName();
-    } catch (UnknownHostException e) {
-      return "localhost";
-    }
   }
 }
