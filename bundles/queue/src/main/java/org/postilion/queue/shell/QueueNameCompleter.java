@@ -1,26 +1,18 @@
 package org.postilion.queue.shell;
 
-import java.util.List;
+import java.util.Collection;
 import java.util.TreeSet;
 import java.util.function.Function;
-import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
-import org.apache.karaf.shell.api.console.CommandLine;
-import org.apache.karaf.shell.api.console.Completer;
-import org.apache.karaf.shell.api.console.Session;
-import org.apache.karaf.shell.support.completers.StringsCompleter;
-import org.postilion.api.admin.QueueAdmin;
 import org.postilion.api.admin.ScheduledQueueStatus;
 import org.postilion.api.queue.QueueName;
 
 /** Completes the names of the scheduled queues that hold mail now; subclasses complete parts. */
 @Service
-public class QueueNameCompleter implements Completer {
-
-  @Reference QueueAdmin admin;
+public class QueueNameCompleter extends AdminCompleter {
 
   @Override
-  public int complete(Session session, CommandLine commandLine, List<String> candidates) {
+  Collection<String> values() {
     TreeSet<String> values = new TreeSet<>();
     for (ScheduledQueueStatus queue : admin.summary().scheduled()) {
       String value = part().apply(QueueName.parse(queue.name()));
@@ -28,7 +20,7 @@ public class QueueNameCompleter implements Completer {
         values.add(value);
       }
     }
-    return new StringsCompleter(values).complete(session, commandLine, candidates);
+    return values;
   }
 
   Function<QueueName, String> part() {
