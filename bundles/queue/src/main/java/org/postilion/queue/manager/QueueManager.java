@@ -364,7 +364,7 @@ public class QueueManager implements Reception, QueueAdmin {
     } catch (ReceptionException e) {
       MessageRecord refused = messageRecord(received, tenant, campaign);
       for (QueueEntry entry : entries) {
-        emit(EventType.REJECTION, refused, entry, e.response(), client, 0, null, received);
+        emitAtReception(EventType.REJECTION, refused, entry, e.response(), client, received);
       }
       throw e;
     }
@@ -377,7 +377,7 @@ public class QueueManager implements Reception, QueueAdmin {
           Response.of(451, "4.3.0", "cannot queue the message now, try again later"), e);
     }
     for (QueueEntry entry : entries) {
-      emit(EventType.RECEPTION, message, entry, null, client, 0, null, received);
+      emitAtReception(EventType.RECEPTION, message, entry, null, client, received);
     }
     groupIntoBatches(entries).forEach(scheduler::add);
     return id;
@@ -787,14 +787,12 @@ public class QueueManager implements Reception, QueueAdmin {
   }
 
   /** A record of a message at reception: the client's TLS and the filters' notes. */
-  private void emit(
+  private void emitAtReception(
       EventType type,
       MessageRecord message,
       QueueEntry entry,
       Response response,
       PeerAddress client,
-      int attempts,
-      QueueConfig config,
       ReceivedMessage received) {
     Submission submission = received.submission();
     emit(
@@ -803,8 +801,8 @@ public class QueueManager implements Reception, QueueAdmin {
         entry,
         response,
         client,
-        attempts,
-        config,
+        0,
+        null,
         submission.tlsProtocol(),
         submission.tlsCipher(),
         received.meta());
