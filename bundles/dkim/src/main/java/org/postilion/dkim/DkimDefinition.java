@@ -77,7 +77,7 @@ public class DkimDefinition {
     boolean hadPrevious = spec != null;
     SignatureSpec parsed =
         ConfigFiles.parseOrReject(LOG, fileName, hadPrevious, () -> parse(config));
-    keyFile = resolve(required("key.file", config.key_file()));
+    keyFile = resolve(config.key_file().trim()); // parse() has checked it is there
     file = fileName;
     spec = parsed;
   }
