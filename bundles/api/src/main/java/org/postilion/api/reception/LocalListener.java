@@ -1,6 +1,7 @@
 package org.postilion.api.reception;
 
 import java.net.InetSocketAddress;
+import java.util.Map;
 
 /**
  * A listener of this server, registered as a service by each ingress so that delivery protocols can
@@ -10,4 +11,14 @@ public interface LocalListener {
 
   /** The address and port the listener is bound to. */
   InetSocketAddress boundAddress();
+
+  /** The listener's name: the suffix of its cfg file. */
+  default String name() {
+    return boundAddress().toString();
+  }
+
+  /** How often the listener refused a client or command, by {@link Refusal#reason()}. */
+  default Map<String, Long> refusalCounts() {
+    return Map.of();
+  }
 }

@@ -14,4 +14,10 @@ public interface Reception {
    *     what the client should be told
    */
   String receive(Submission submission) throws ReceptionException;
+
+  /**
+   * Records that a listener turned a client or a command away. May write to disk: never call it on
+   * a network event loop.
+   */
+  void refused(Refusal refusal);
 }

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -73,6 +74,7 @@ import org.postilion.api.reception.ReceivedMessage;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.reception.ReceptionFilter;
+import org.postilion.api.reception.Refusal;
 import org.postilion.api.reception.Submission;
 import org.postilion.api.shaping.Throttle;
 import org.postilion.api.spool.EntryKey;
@@ -381,6 +383,37 @@ public class QueueManager implements Reception, QueueAdmin {
     }
     groupIntoBatches(entries).forEach(scheduler::add);
     return id;
+  }
+
+  @Override
+  public void refused(Refusal refusal) {
+    PeerAddress client = new PeerAddress(refusal.heloName(), refusal.clientAddress());
+    Map<String, String> meta = Map.of("refusal", refusal.reason(), "listener", refusal.listener());
+    List<String> recipients =
+        refusal.recipients().isEmpty() ? Collections.singletonList(null) : refusal.recipients();
+    for (String recipient : recipients) {
+      publish(
+          new EventRecord(
+              EventType.REJECTION,
+              null,
+              refusal.sender(),
+              recipient,
+              null,
+              null,
+              0,
+              refusal.response(),
+              client,
+              Instant.now(clock),
+              null,
+              0,
+              null,
+              null,
+              null,
+              refusal.receptionProtocol(),
+              null,
+              null,
+              meta));
+    }
   }
 
   private static MessageRecord messageRecord(
@@ -840,11 +873,16 @@ public class QueueManager implements Reception, QueueAdmin {
             tlsProtocol,
             tlsCipher,
             meta);
+    publish(record);
+  }
+
+  private void publish(EventRecord record) {
     for (EventListener listener : listeners) {
       try {
         listener.onEvent(record);
       } catch (RuntimeException e) {
-        LOG.warn("Event listener {} failed on a {} record", listener, type.recordName(), e);
+        LOG.warn(
+            "Event listener {} failed on a {} record", listener, record.type().recordName(), e);
       }
     }
   }

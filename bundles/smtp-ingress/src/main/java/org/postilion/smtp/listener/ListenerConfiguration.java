@@ -46,7 +46,7 @@ final class ListenerConfiguration implements SMTPConfiguration {
 
   @Override
   public boolean isAuthAnnounced(String remoteIp, boolean tlsStarted) {
-    return false;
+    return tlsStarted || settings.authAllowPlaintext();
   }
 
   @Override
@@ -61,7 +61,7 @@ final class ListenerConfiguration implements SMTPConfiguration {
 
   @Override
   public boolean isPlainAuthEnabled() {
-    return false;
+    return true;
   }
 
   @Override

@@ -1,7 +1,7 @@
 package org.postilion.smtp.listener;
 
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.EventExecutorGroup;
@@ -9,61 +9,91 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.james.protocols.api.Protocol;
 import org.apache.james.protocols.netty.AbstractAsyncServer;
-import org.apache.james.protocols.netty.AbstractSSLAwareChannelPipelineFactory;
 import org.apache.james.protocols.netty.BasicChannelInboundHandler;
-import org.apache.james.protocols.netty.ChannelHandlerFactory;
+import org.apache.james.protocols.netty.Encryption;
 import org.apache.james.protocols.netty.HandlerConstants;
-import org.apache.james.protocols.netty.LineDelimiterBasedChannelHandlerFactory;
 import org.apache.james.protocols.netty.ProtocolMDCContextFactory;
+import org.postilion.smtp.tls.ServerTls;
+import org.postilion.smtp.tls.TlsSettings;
 
 /**
  * A James protocol server whose sessions run on a worker group of its own. James 3.8.1 runs the
  * protocol handler, and so every hook, on the Netty I/O event loop, where the spool write of the
- * message hook would stall every connection of that loop; here the I/O loop only moves bytes.
+ * message hook would stall every connection of that loop; here the I/O loop only moves bytes,
+ * encrypts and counts connections.
+ *
+ * <p>The pipeline, from the socket: [TLS] gate, framer*, deadline*, reply delay*, session* (*: on
+ * the session's worker thread, all the same one, so they share the session's state without locks).
  */
 final class ListenerServer extends AbstractAsyncServer {
-  /** RFC 5321 4.5.3.1.6 asks for at least 1000 octets; Postfix accepts 2048 before it folds. */
-  private static final int MAX_LINE_LENGTH = 8192;
-
   private final Protocol protocol;
-  private final int maxConnections;
+  private final ListenerSettings settings;
+  private final Refusals refusals;
+  private final ServerTls tls;
+  private final ConnectionGate gate;
   private final EventExecutorGroup workers;
 
-  ListenerServer(Protocol protocol, String name, int workerThreads, int maxConnections) {
+  ListenerServer(
+      Protocol protocol,
+      ListenerSettings settings,
+      Refusals refusals,
+      ServerTls tls,
+      EventExecutorGroup workers) {
     this.protocol = protocol;
-    this.maxConnections = maxConnections;
-    this.jmxName = "postilion-smtp-" + name;
+    this.settings = settings;
+    this.refusals = refusals;
+    this.tls = tls;
+    this.gate = new ConnectionGate(settings, refusals);
+    this.workers = workers;
+    this.jmxName = "postilion-smtp-" + settings.name();
+  }
+
+  static EventExecutorGroup workerGroup(String name, int threads) {
     AtomicInteger number = new AtomicInteger();
-    this.workers =
-        new DefaultEventExecutorGroup(
-            workerThreads,
-            task -> {
-              Thread thread =
-                  new Thread(task, "postilion-smtp-" + name + "-" + number.incrementAndGet());
-              thread.setDaemon(true);
-              return thread;
-            });
+    return new DefaultEventExecutorGroup(
+        threads,
+        task -> {
+          Thread thread =
+              new Thread(task, "postilion-smtp-" + name + "-" + number.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
+        });
   }
 
   @Override
   protected ChannelInitializer<SocketChannel> createPipelineFactory() {
-    ChannelHandlerFactory framer = new LineDelimiterBasedChannelHandlerFactory(MAX_LINE_LENGTH);
-    return new AbstractSSLAwareChannelPipelineFactory<SocketChannel>(
-        getTimeout(), maxConnections, 0, false, () -> null, framer, workers) {
+    return new ChannelInitializer<>() {
       @Override
-      protected ChannelInboundHandlerAdapter createHandler() {
-        return new BasicChannelInboundHandler(
-            new ProtocolMDCContextFactory.Standard(), protocol, null, false);
-      }
-
-      @Override
-      public void initChannel(SocketChannel channel) throws Exception {
-        super.initChannel(channel);
-        // The handler is not @Sharable, so it cannot be moved: put a fresh one on the workers.
-        channel.pipeline().remove(HandlerConstants.CORE_HANDLER);
-        channel.pipeline().addLast(workers, HandlerConstants.CORE_HANDLER, createHandler());
+      protected void initChannel(SocketChannel channel) {
+        ChannelPipeline pipeline = channel.pipeline();
+        Encryption startTls = null;
+        if (tls != null && tls.mode() == TlsSettings.Mode.IMPLICIT) {
+          pipeline.addLast(HandlerConstants.SSL_HANDLER, tls.encryption().sslHandler());
+        } else if (tls != null) {
+          startTls = tls.encryption();
+        }
+        pipeline.addLast("postilion-gate", gate);
+        pipeline.addLast(
+            workers,
+            HandlerConstants.FRAMER,
+            new SmtpFrameDecoder(settings.maxLineLength(), settings.hostname(), refusals));
+        pipeline.addLast(
+            workers,
+            "postilion-deadline",
+            new SessionDeadline(
+                settings.commandTimeout(), settings.dataTimeout(), settings.hostname(), refusals));
+        pipeline.addLast(workers, "postilion-reply-delay", new ReplyDelay());
+        pipeline.addLast(
+            workers,
+            HandlerConstants.CORE_HANDLER,
+            new BasicChannelInboundHandler(
+                new ProtocolMDCContextFactory.Standard(), protocol, startTls, false));
       }
     };
+  }
+
+  int openConnections() {
+    return gate.openConnections();
   }
 
   @Override

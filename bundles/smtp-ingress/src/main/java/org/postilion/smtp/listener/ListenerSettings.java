@@ -1,6 +1,8 @@
 package org.postilion.smtp.listener;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -8,6 +10,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.postilion.api.config.LocalHost;
+import org.postilion.smtp.tls.TlsSettings;
 
 /** A listener's validated settings. */
 record ListenerSettings(
@@ -20,8 +23,65 @@ record ListenerSettings(
     List<Cidr> relayHosts,
     Set<String> relayDomains,
     int workerThreads,
-    int idleTimeoutSeconds,
-    int maxConnections) {
+    Limits limits,
+    TlsSettings tls,
+    Auth auth,
+    boolean tlsRequired) {
+
+  /** What one client may do before it is refused or disconnected. */
+  record Limits(
+      int maxConnections,
+      int maxConnectionsPerIp,
+      Duration commandTimeout,
+      Duration dataTimeout,
+      int maxBadCommands,
+      int maxLineLength,
+      int maxHeaderSize) {
+
+    Limits {
+      if (maxConnections < 0 || maxConnectionsPerIp < 0) {
+        throw new IllegalArgumentException(
+            "max_connections and max_connections_per_ip must not be negative");
+      }
+      if (commandTimeout.isNegative()
+          || commandTimeout.isZero()
+          || dataTimeout.isNegative()
+          || dataTimeout.isZero()) {
+        throw new IllegalArgumentException("command_timeout and data_timeout must be positive");
+      }
+      if (maxBadCommands < 1) {
+        throw new IllegalArgumentException("max_bad_commands must be at least 1");
+      }
+      // RFC 5321 4.5.3.1.6: a text line may be 1000 octets with its CRLF.
+      if (maxLineLength < 1000) {
+        throw new IllegalArgumentException(
+            "max_line_length must be at least 1000 (RFC 5321): " + maxLineLength);
+      }
+      if (maxHeaderSize < 1000) {
+        throw new IllegalArgumentException("max_header_size must be at least 1000");
+      }
+    }
+
+    static Limits defaults() {
+      return new Limits(
+          1000, 50, Duration.ofMinutes(5), Duration.ofMinutes(3), 20, 8192, 256 * 1024);
+    }
+  }
+
+  /** Who may AUTH, and when. */
+  record Auth(
+      boolean allowPlaintext, boolean requireAuth, int maxFailures, Duration failureWindow) {
+    Auth {
+      if (maxFailures < 1 || failureWindow.isNegative() || failureWindow.isZero()) {
+        throw new IllegalArgumentException(
+            "auth.max_failures and auth.failure_window must be positive");
+      }
+    }
+
+    static Auth defaults() {
+      return new Auth(false, false, 10, Duration.ofMinutes(15));
+    }
+  }
 
   ListenerSettings {
     if (port < 0 || port > 65535) {
@@ -35,15 +95,14 @@ record ListenerSettings(
     if (maxRecipients < 1) {
       throw new IllegalArgumentException("max_recipients must be at least 1: " + maxRecipients);
     }
-    if (workerThreads < 1 || idleTimeoutSeconds < 1 || maxConnections < 0) {
-      throw new IllegalArgumentException(
-          "worker_threads and idle_timeout must be positive, max_connections not negative");
+    if (workerThreads < 1) {
+      throw new IllegalArgumentException("worker_threads must be positive");
     }
     relayHosts = List.copyOf(relayHosts);
     relayDomains = Set.copyOf(relayDomains);
   }
 
-  static ListenerSettings from(String name, SmtpListener.Config config) {
+  static ListenerSettings from(String name, SmtpListener.Config config, Path dataFolder) {
     String hostname = config.hostname().isBlank() ? LocalHost.name() : config.hostname().trim();
     List<Cidr> relayHosts = new ArrayList<>();
     for (String entry : split(config.relay__hosts())) {
@@ -53,6 +112,33 @@ record ListenerSettings(
         split(config.relay__domains()).stream()
             .map(d -> d.toLowerCase(Locale.ROOT))
             .collect(Collectors.toSet());
+    Limits limits =
+        new Limits(
+            config.max__connections(),
+            config.max__connections__per__ip(),
+            Duration.ofSeconds(config.command__timeout()),
+            Duration.ofSeconds(config.data__timeout()),
+            config.max__bad__commands(),
+            config.max__line__length(),
+            config.max__header__size());
+    TlsSettings tls =
+        new TlsSettings(
+            TlsSettings.Mode.parse(config.tls_mode()),
+            optionalPath(config.tls_certificate()),
+            optionalPath(config.tls_private__key()),
+            dataFolder.resolve("tls"),
+            hostname,
+            split(config.tls_protocols()),
+            split(config.tls_ciphers()));
+    Auth auth =
+        new Auth(
+            config.auth_allow__plaintext(),
+            config.listener_require__auth(),
+            config.auth_max__failures(),
+            Duration.ofSeconds(config.auth_failure__window()));
+    if (tls.mode() == TlsSettings.Mode.OFF && config.tls_required()) {
+      throw new IllegalArgumentException("tls.required needs tls.mode starttls or implicit");
+    }
     return new ListenerSettings(
         name,
         config.address().trim(),
@@ -63,8 +149,46 @@ record ListenerSettings(
         relayHosts,
         relayDomains,
         config.worker__threads(),
-        config.idle__timeout(),
-        config.max__connections());
+        limits,
+        tls,
+        auth,
+        config.tls_required());
+  }
+
+  int maxConnections() {
+    return limits.maxConnections();
+  }
+
+  int maxConnectionsPerIp() {
+    return limits.maxConnectionsPerIp();
+  }
+
+  Duration commandTimeout() {
+    return limits.commandTimeout();
+  }
+
+  Duration dataTimeout() {
+    return limits.dataTimeout();
+  }
+
+  int maxBadCommands() {
+    return limits.maxBadCommands();
+  }
+
+  int maxLineLength() {
+    return limits.maxLineLength();
+  }
+
+  int maxHeaderSize() {
+    return limits.maxHeaderSize();
+  }
+
+  boolean authAllowPlaintext() {
+    return auth.allowPlaintext();
+  }
+
+  boolean requireAuth() {
+    return auth.requireAuth();
   }
 
   boolean mayRelay(InetAddress client) {
@@ -73,6 +197,16 @@ record ListenerSettings(
 
   boolean acceptsDomain(String domain) {
     return relayDomains.contains(domain.toLowerCase(Locale.ROOT));
+  }
+
+  private static Path optionalPath(String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    Path path = Path.of(value.trim());
+    return path.isAbsolute()
+        ? path
+        : Path.of(System.getProperty("karaf.etc", "etc")).resolve(path).toAbsolutePath();
   }
 
   private static List<String> split(String list) {

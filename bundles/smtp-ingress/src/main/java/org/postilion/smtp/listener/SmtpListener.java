@@ -1,14 +1,21 @@
 package org.postilion.smtp.listener;
 
+import io.netty.util.concurrent.EventExecutorGroup;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.james.protocols.api.handler.CommandDispatcher;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.james.protocols.api.handler.CommandHandlerResultLogger;
 import org.apache.james.protocols.smtp.SMTPProtocol;
 import org.apache.james.protocols.smtp.SMTPProtocolHandlerChain;
-import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.core.DataCmdHandler;
 import org.apache.james.protocols.smtp.core.DataLineMessageHookHandler;
 import org.apache.james.protocols.smtp.core.ExpnCmdHandler;
@@ -24,6 +31,7 @@ import org.apache.james.protocols.smtp.core.VrfyCmdHandler;
 import org.apache.james.protocols.smtp.core.WelcomeMessageHandler;
 import org.apache.james.protocols.smtp.core.esmtp.EhloCmdHandler;
 import org.apache.james.protocols.smtp.core.esmtp.MailSizeEsmtpExtension;
+import org.apache.james.protocols.smtp.core.esmtp.StartTlsCmdHandler;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -34,6 +42,12 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.reception.LocalListener;
 import org.postilion.api.reception.Reception;
+import org.postilion.smtp.auth.Authenticator;
+import org.postilion.smtp.auth.FailedAuthThrottle;
+import org.postilion.smtp.auth.JaasAuthenticator;
+import org.postilion.smtp.auth.PostilionRealm;
+import org.postilion.smtp.tls.ServerTls;
+import org.postilion.smtp.tls.TlsSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +63,10 @@ import org.slf4j.LoggerFactory;
 @Designate(ocd = SmtpListener.Config.class, factory = true)
 public class SmtpListener implements LocalListener {
   private static final Logger LOG = LoggerFactory.getLogger(SmtpListener.class);
+  private static final Duration TLS_POLL_INTERVAL = Duration.ofSeconds(5);
+
+  /** Added to the reply delay with each recent failure of an address. */
+  private static final Duration AUTH_FAILURE_DELAY = Duration.ofSeconds(1);
 
   @ObjectClassDefinition(name = "Postilion SMTP listener", description = "An ESMTP listener")
   public @interface Config {
@@ -76,54 +94,172 @@ public class SmtpListener implements LocalListener {
     @AttributeDefinition(description = "Threads that run SMTP sessions (spool writes block them)")
     int worker__threads() default 32;
 
-    @AttributeDefinition(description = "Seconds a client may stay silent before it is dropped")
-    int idle__timeout() default 300;
-
     @AttributeDefinition(description = "Concurrent connections; 0 for no limit")
     int max__connections() default 1000;
+
+    @AttributeDefinition(description = "Concurrent connections from one address; 0 for no limit")
+    int max__connections__per__ip() default 50;
+
+    @AttributeDefinition(description = "Seconds a client may stay silent between commands")
+    int command__timeout() default 300;
+
+    @AttributeDefinition(description = "Seconds a client may stay silent while sending a message")
+    int data__timeout() default 180;
+
+    @AttributeDefinition(description = "Replies 500-504 before the session is ended")
+    int max__bad__commands() default 20;
+
+    @AttributeDefinition(description = "Longest line, command or message, with its CRLF")
+    int max__line__length() default 8192;
+
+    @AttributeDefinition(description = "Largest header section of a message, in octets")
+    int max__header__size() default 262144;
+
+    @AttributeDefinition(description = "starttls, implicit (TLS from the first byte) or off")
+    String tls_mode() default "starttls";
+
+    @AttributeDefinition(description = "PEM certificate chain; empty for a self-signed one")
+    String tls_certificate() default "";
+
+    @AttributeDefinition(description = "PEM private key of the certificate")
+    String tls_private__key() default "";
+
+    @AttributeDefinition(description = "TLS protocols: TLSv1.3, TLSv1.2")
+    String tls_protocols() default "TLSv1.3, TLSv1.2";
+
+    @AttributeDefinition(description = "Enabled cipher suites; empty for the JVM's defaults")
+    String tls_ciphers() default "";
+
+    @AttributeDefinition(description = "Refuse MAIL before STARTTLS")
+    boolean tls_required() default false;
+
+    @AttributeDefinition(description = "Offer AUTH without TLS")
+    boolean auth_allow__plaintext() default false;
+
+    @AttributeDefinition(description = "Refuse MAIL before AUTH")
+    boolean listener_require__auth() default false;
+
+    @AttributeDefinition(description = "Failed AUTH attempts per address before it is locked out")
+    int auth_max__failures() default 10;
+
+    @AttributeDefinition(description = "Seconds a failed AUTH attempt counts against its address")
+    int auth_failure__window() default 900;
   }
 
   @Reference private Reception reception;
 
-  private ListenerServer server;
+  private Running running;
   private ListenerSettings settings;
 
   @Activate
   void activate(Config config, Map<String, Object> properties) throws Exception {
     String name = listenerName(properties);
     try {
-      settings = ListenerSettings.from(name, config);
-    } catch (IllegalArgumentException e) {
+      settings =
+          ListenerSettings.from(
+              name, config, Path.of(System.getProperty("karaf.data", "data")).toAbsolutePath());
+      running = start(settings, reception, new JaasAuthenticator(PostilionRealm.NAME));
+    } catch (IllegalArgumentException | IOException e) {
       LOG.error("SMTP listener {} is not started: {}", name, e.getMessage());
       throw e;
     }
-    server = start(settings, reception);
-    LOG.info("SMTP listener {} listening on {} as {}", name, boundAddress(), settings.hostname());
+    LOG.info(
+        "SMTP listener {} listening on {} as {}, TLS {}",
+        name,
+        boundAddress(),
+        settings.hostname(),
+        settings.tls().mode().name().toLowerCase(Locale.ROOT));
   }
 
   @Deactivate
   void deactivate() {
-    if (server != null) {
-      server.unbind();
+    if (running != null) {
+      running.close();
       LOG.info("SMTP listener {} stopped", settings.name());
     }
+  }
+
+  @Override
+  public String name() {
+    return settings.name();
+  }
+
+  @Override
+  public Map<String, Long> refusalCounts() {
+    return running.refusals().counts();
   }
 
   /** Where the listener is bound, with the real port when port 0 was configured. */
   @Override
   public InetSocketAddress boundAddress() {
-    return server.getListenAddresses().get(0);
+    return running.server().getListenAddresses().get(0);
   }
 
-  static ListenerServer start(ListenerSettings settings, Reception reception) throws Exception {
+  /** A started listener and what it owns. */
+  record Running(
+      ListenerServer server,
+      Refusals refusals,
+      ServerTls tls,
+      ScheduledExecutorService housekeeping) {
+    void close() {
+      server.unbind();
+      housekeeping.shutdownNow();
+      if (tls != null) {
+        tls.close();
+      }
+    }
+  }
+
+  static Running start(ListenerSettings settings, Reception reception, Authenticator authenticator)
+      throws Exception {
+    ScheduledExecutorService housekeeping =
+        Executors.newSingleThreadScheduledExecutor(
+            task -> {
+              Thread thread = new Thread(task, "postilion-smtp-" + settings.name() + "-upkeep");
+              thread.setDaemon(true);
+              return thread;
+            });
+    try {
+      return start(settings, reception, authenticator, housekeeping);
+    } catch (Exception | Error e) {
+      housekeeping.shutdownNow();
+      throw e;
+    }
+  }
+
+  private static Running start(
+      ListenerSettings settings,
+      Reception reception,
+      Authenticator authenticator,
+      ScheduledExecutorService housekeeping)
+      throws Exception {
+    ServerTls tls = null;
+    if (settings.tls().mode() != TlsSettings.Mode.OFF) {
+      tls = new ServerTls(settings.name(), settings.tls());
+      tls.watch(housekeeping, TLS_POLL_INTERVAL);
+    }
+    EventExecutorGroup workers =
+        ListenerServer.workerGroup(settings.name(), settings.workerThreads());
+    Refusals refusals = new Refusals(settings.name(), reception, workers);
+    FailedAuthThrottle throttle =
+        new FailedAuthThrottle(
+            settings.auth().maxFailures(),
+            settings.auth().failureWindow(),
+            AUTH_FAILURE_DELAY,
+            Clock.systemUTC());
+    housekeeping.scheduleWithFixedDelay(throttle::expire, 1, 1, TimeUnit.MINUTES);
+    SpoolingMessageHook spooling = new SpoolingMessageHook(reception);
     NoopMetricFactory metrics = new NoopMetricFactory();
     // The chain is spelled out rather than taken from James's defaults: those accept any
     // recipient (an open relay), let postmaster@ through for any domain, and put message hooks
     // before the size check.
     SMTPProtocolHandlerChain chain = new SMTPProtocolHandlerChain(metrics, false);
+    // First and on its own: the chain adds James's plain AuthCmdHandler for an AuthHook that
+    // arrives before any AUTH command handler.
+    chain.add(new SmtpAuthCmdHandler(settings, throttle, refusals));
     chain.addAll(
         List.of(
-            new CommandDispatcher<SMTPSession>(),
+            new CommandGuard(),
             new ExpnCmdHandler(),
             new EhloCmdHandler(metrics),
             new HeloCmdHandler(metrics),
@@ -135,28 +271,39 @@ public class SmtpListener implements LocalListener {
             new RsetCmdHandler(),
             new VrfyCmdHandler(),
             new DataCmdHandler(metrics),
+            new BdatCmdHandler(settings, spooling, refusals),
+            new StartTlsCmdHandler(),
+            new JaasAuthHook(authenticator, throttle, refusals),
+            new SubmissionPolicyHook(settings),
             new StrictLineEndingFilter(),
+            new HeaderSizeFilter(settings, refusals),
             new MailSizeEsmtpExtension(),
             new WelcomeMessageHandler(),
             new RecipientPolicyHook(settings),
             new DataLineMessageHookHandler(),
-            new SpoolingMessageHook(reception),
+            spooling,
             new UnknownCmdHandler(metrics),
-            new CommandHandlerResultLogger()));
+            new CommandHandlerResultLogger(),
+            new ErrorLimit(settings, refusals)));
     chain.wireExtensibleHandlers();
     ListenerServer server =
         new ListenerServer(
             new SMTPProtocol(chain, new ListenerConfiguration(settings)),
-            settings.name(),
-            settings.workerThreads(),
-            settings.maxConnections());
+            settings,
+            refusals,
+            tls,
+            workers);
     server.setListenAddresses(new InetSocketAddress(settings.address(), settings.port()));
-    server.setTimeout(settings.idleTimeoutSeconds());
     server.setIoWorkerCount(Math.max(2, Runtime.getRuntime().availableProcessors()));
     server.setBossWorkerCount(Optional.of(1));
     server.setGracefulShutdown(false);
-    server.bind();
-    return server;
+    try {
+      server.bind();
+    } catch (Exception e) {
+      workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      throw e;
+    }
+    return new Running(server, refusals, tls, housekeeping);
   }
 
   private static String listenerName(Map<String, Object> properties) {

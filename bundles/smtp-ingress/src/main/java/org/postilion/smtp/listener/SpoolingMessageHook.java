@@ -51,7 +51,7 @@ final class SpoolingMessageHook implements MessageHook {
             content,
             receptionProtocol(session),
             session.getRemoteAddress().getAddress().getHostAddress(),
-            null,
+            session.getAttachment(JaasAuthHook.TENANT, State.Connection).orElse(null),
             session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse(null),
             tls.map(SSLSession::getProtocol).orElse(null),
             tls.map(SSLSession::getCipherSuite).orElse(null));
@@ -70,7 +70,7 @@ final class SpoolingMessageHook implements MessageHook {
   }
 
   /** The protocol as RFC 3848 names it for Received fields: ESMTP, ESMTPS, ESMTPSA... */
-  private static String receptionProtocol(SMTPSession session) {
+  static String receptionProtocol(SMTPSession session) {
     boolean extended =
         "EHLO"
             .equals(

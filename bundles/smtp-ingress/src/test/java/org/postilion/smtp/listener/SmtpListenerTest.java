@@ -11,7 +11,9 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -19,25 +21,33 @@ import org.junit.jupiter.api.Test;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
+import org.postilion.api.reception.Refusal;
 import org.postilion.api.reception.Submission;
+import org.postilion.smtp.tls.TlsSettings;
 
 class SmtpListenerTest {
   private final List<Submission> received = new CopyOnWriteArrayList<>();
   private volatile ReceptionException refusal;
   private final Reception reception =
-      submission -> {
-        if (refusal != null) {
-          throw refusal;
+      new Reception() {
+        @Override
+        public String receive(Submission submission) throws ReceptionException {
+          if (refusal != null) {
+            throw refusal;
+          }
+          received.add(submission);
+          return "id" + received.size();
         }
-        received.add(submission);
-        return "id" + received.size();
+
+        @Override
+        public void refused(Refusal refused) {}
       };
-  private ListenerServer server;
+  private SmtpListener.Running running;
 
   @AfterEach
   void stop() {
-    if (server != null) {
-      server.unbind();
+    if (running != null) {
+      running.close();
     }
   }
 
@@ -46,9 +56,28 @@ class SmtpListenerTest {
     List<Cidr> hosts = relayHosts.isEmpty() ? List.of() : List.of(Cidr.parse(relayHosts));
     ListenerSettings settings =
         new ListenerSettings(
-            "test", "127.0.0.1", 0, "mx.test", maxSize, maxRcpts, hosts, relayDomains, 4, 30, 0);
-    server = SmtpListener.start(settings, reception);
-    return server.getListenAddresses().get(0).getPort();
+            "test",
+            "127.0.0.1",
+            0,
+            "mx.test",
+            maxSize,
+            maxRcpts,
+            hosts,
+            relayDomains,
+            4,
+            ListenerSettings.Limits.defaults(),
+            new TlsSettings(
+                TlsSettings.Mode.OFF,
+                null,
+                null,
+                Path.of("target"),
+                "mx.test",
+                List.of("TLSv1.3"),
+                List.of()),
+            ListenerSettings.Auth.defaults(),
+            false);
+    running = SmtpListener.start(settings, reception, (user, password) -> Optional.empty());
+    return running.server().getListenAddresses().get(0).getPort();
   }
 
   /** A plain-socket SMTP client: what a test needs is to see every byte and every reply. */

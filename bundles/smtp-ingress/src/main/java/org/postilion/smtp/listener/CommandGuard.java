@@ -1,0 +1,38 @@
+package org.postilion.smtp.listener;
+
+import org.apache.james.protocols.api.Response;
+import org.apache.james.protocols.api.handler.CommandDispatcher;
+import org.apache.james.protocols.smtp.SMTPSession;
+
+/**
+ * Refuses command lines with control characters (NUL, bare CR, ...) before they are parsed: they
+ * have no place in SMTP commands, and a HELO name carrying them would end up in Received fields.
+ */
+final class CommandGuard extends CommandDispatcher<SMTPSession> {
+
+  @Override
+  public Response onLine(SMTPSession session, byte[] line) {
+    if (!isClean(line)) {
+      return new ErrorLimit.BadCommandResponse("500", "5.5.2 Invalid character in command");
+    }
+    return super.onLine(session, line);
+  }
+
+  /** True when only the final CRLF (or LF) is a control character. */
+  static boolean isClean(byte[] line) {
+    int end = line.length;
+    if (end > 0 && line[end - 1] == '\n') {
+      end--;
+    }
+    if (end > 0 && line[end - 1] == '\r') {
+      end--;
+    }
+    for (int i = 0; i < end; i++) {
+      int b = line[i] & 0xff;
+      if ((b < 0x20 && b != '\t') || b == 0x7f) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,511 @@
+package org.postilion.smtp.listener;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postilion.api.reception.Reception;
+import org.postilion.api.reception.Refusal;
+import org.postilion.api.reception.Submission;
+import org.postilion.smtp.tls.PemCredentials;
+import org.postilion.smtp.tls.TlsSettings;
+
+/** TLS, AUTH, CHUNKING and the abuse limits of a listener, through real sockets. */
+class SecureIngressTest {
+  private static final Map<String, String> USERS = Map.of("alice", "s3cret");
+
+  @TempDir Path folder;
+  private final List<Submission> received = new CopyOnWriteArrayList<>();
+  private final List<Refusal> refusals = new CopyOnWriteArrayList<>();
+  private final Reception reception =
+      new Reception() {
+        @Override
+        public String receive(Submission submission) {
+          received.add(submission);
+          return "id" + received.size();
+        }
+
+        @Override
+        public void refused(Refusal refusal) {
+          refusals.add(refusal);
+        }
+      };
+  private SmtpListener.Running running;
+
+  @AfterEach
+  void stop() {
+    if (running != null) {
+      running.close();
+    }
+  }
+
+  /** Starts a listener that lets nobody relay without AUTH; returns its port. */
+  private int start(TlsSettings.Mode mode, UnaryOperator<ListenerSettings> adjust)
+      throws Exception {
+    TlsSettings tls =
+        new TlsSettings(
+            mode, null, null, folder, "mx.test", List.of("TLSv1.3", "TLSv1.2"), List.of());
+    ListenerSettings settings =
+        adjust.apply(
+            new ListenerSettings(
+                "test",
+                "127.0.0.1",
+                0,
+                "mx.test",
+                100_000,
+                10,
+                List.of(Cidr.parse("10.0.0.0/8")),
+                Set.of("local.test"),
+                4,
+                ListenerSettings.Limits.defaults(),
+                tls,
+                new ListenerSettings.Auth(false, false, 3, Duration.ofMinutes(5)),
+                false));
+    running =
+        SmtpListener.start(
+            settings,
+            reception,
+            (user, password) ->
+                password.equals(USERS.get(user))
+                    ? Optional.of(Set.of("tenant.acme", "other"))
+                    : Optional.empty());
+    return running.server().getListenAddresses().get(0).getPort();
+  }
+
+  private int start(TlsSettings.Mode mode) throws Exception {
+    return start(mode, s -> s);
+  }
+
+  private static ListenerSettings withLimits(ListenerSettings s, ListenerSettings.Limits limits) {
+    return new ListenerSettings(
+        s.name(),
+        s.address(),
+        s.port(),
+        s.hostname(),
+        s.maxMessageSize(),
+        s.maxRecipients(),
+        s.relayHosts(),
+        s.relayDomains(),
+        s.workerThreads(),
+        limits,
+        s.tls(),
+        s.auth(),
+        s.tlsRequired());
+  }
+
+  private static ListenerSettings withAuth(ListenerSettings s, ListenerSettings.Auth auth) {
+    return new ListenerSettings(
+        s.name(),
+        s.address(),
+        s.port(),
+        s.hostname(),
+        s.maxMessageSize(),
+        s.maxRecipients(),
+        s.relayHosts(),
+        s.relayDomains(),
+        s.workerThreads(),
+        s.limits(),
+        s.tls(),
+        auth,
+        s.tlsRequired());
+  }
+
+  /** A client that trusts exactly the listener's self-signed certificate. */
+  private SSLContext clientContext() throws Exception {
+    X509Certificate certificate;
+    try (InputStream in = Files.newInputStream(folder.resolve("self-signed-mx.test.crt"))) {
+      certificate =
+          (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+    }
+    KeyStore trusted = KeyStore.getInstance("PKCS12");
+    trusted.load(null, null);
+    trusted.setCertificateEntry("server", certificate);
+    TrustManagerFactory trust =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(trusted);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, trust.getTrustManagers(), null);
+    return context;
+  }
+
+  private static final class Client implements AutoCloseable {
+    Socket socket;
+    BufferedReader in;
+    OutputStream out;
+
+    Client(Socket socket) throws IOException {
+      use(socket);
+    }
+
+    void use(Socket next) throws IOException {
+      socket = next;
+      socket.setSoTimeout(10_000);
+      in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
+      out = socket.getOutputStream();
+    }
+
+    String reply() throws IOException {
+      StringBuilder reply = new StringBuilder();
+      String line;
+      do {
+        line = in.readLine();
+        if (line == null) {
+          return reply.length() == 0 ? null : reply.toString();
+        }
+        reply.append(reply.length() == 0 ? "" : "\n").append(line);
+      } while (line.length() > 3 && line.charAt(3) == '-');
+      return reply.toString();
+    }
+
+    String send(String command) throws IOException {
+      write(command + "\r\n");
+      return reply();
+    }
+
+    void write(String raw) throws IOException {
+      out.write(raw.getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+    }
+
+    void startTls(SSLContext context) throws IOException {
+      SSLSocket tls =
+          (SSLSocket)
+              context.getSocketFactory().createSocket(socket, "mx.test", socket.getPort(), true);
+      tls.startHandshake();
+      use(tls);
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+
+  private static void expect(String prefix, String reply) {
+    assertTrue(reply != null && reply.startsWith(prefix), "expected " + prefix + ", got " + reply);
+  }
+
+  private static String plain(String user, String password) {
+    return Base64.getEncoder()
+        .encodeToString(("\0" + user + "\0" + password).getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void startTlsThenAuthRelaysAnywhereWithTheRolesTenant() throws Exception {
+    int port = start(TlsSettings.Mode.STARTTLS);
+    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+      c.reply();
+      String ehlo = c.send("EHLO client.test");
+      assertTrue(ehlo.contains("STARTTLS"), ehlo);
+      assertFalse(ehlo.contains("AUTH"), "AUTH is not offered before TLS: " + ehlo);
+      expect("538 5.7.11", c.send("AUTH PLAIN " + plain("alice", "s3cret")));
+      expect("250", c.send("MAIL FROM:<a@sender.test>"));
+      assertEquals("550 5.7.1 relaying denied", c.send("RCPT TO:<b@foreign.test>"));
+      c.send("RSET");
+      expect("220", c.send("STARTTLS"));
+      c.startTls(clientContext());
+      ehlo = c.send("EHLO client.test");
+      assertTrue(ehlo.contains("AUTH LOGIN PLAIN"), ehlo);
+      assertFalse(ehlo.contains("STARTTLS"), ehlo);
+      assertEquals(
+          "235 2.7.0 Authentication successful", c.send("AUTH PLAIN " + plain("alice", "s3cret")));
+      expect("250", c.send("MAIL FROM:<a@sender.test>"));
+      expect("250", c.send("RCPT TO:<b@foreign.test>"));
+      expect("354", c.send("DATA"));
+      c.write("From: a@sender.test\r\n\r\nhi\r\n.\r\n");
+      expect("250", c.reply());
+    }
+    Submission submission = received.get(0);
+    assertEquals("acme", submission.tenant());
+    assertEquals("ESMTPSA", submission.receptionProtocol());
+    assertTrue(submission.tlsProtocol().startsWith("TLSv1."), submission.tlsProtocol());
+  }
+
+  @Test
+  void authLoginWorksAndWrongPasswordsAreSlowedThenLockedOut() throws Exception {
+    int port =
+        start(
+            TlsSettings.Mode.STARTTLS,
+            s -> withAuth(s, new ListenerSettings.Auth(true, false, 3, Duration.ofMinutes(5))));
+    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+      c.reply();
+      assertTrue(c.send("EHLO client.test").contains("AUTH LOGIN PLAIN"));
+      expect("501", c.send("AUTH PLAIN %%%not-base64"));
+      expect("535 5.7.8", c.send("AUTH PLAIN " + plain("alice", "wrong")));
+      long begin = System.nanoTime();
+      expect("535 5.7.8", c.send("AUTH PLAIN " + plain("alice", "wrong")));
+      long waited = Duration.ofNanos(System.nanoTime() - begin).toMillis();
+      assertTrue(waited >= 1_900, "the second failure is held back 2 s, was " + waited + " ms");
+      expect("334 VXNlcm5hbWU6", c.send("AUTH LOGIN"));
+      assertTrue(c.send(Base64.getEncoder().encodeToString("alice".getBytes())).startsWith("334"));
+      assertTrue(c.send(Base64.getEncoder().encodeToString("nope".getBytes())).startsWith("535"));
+      String locked = c.send("AUTH PLAIN " + plain("alice", "s3cret"));
+      assertTrue(locked.startsWith("421 4.7.0"), locked);
+      assertNull(c.reply(), "the connection is closed");
+    }
+    assertEquals(3, refusals.stream().filter(r -> r.reason().equals("auth_failed")).count());
+    assertTrue(refusals.stream().anyMatch(r -> r.reason().equals("auth_locked")));
+    assertEquals(3L, running.refusals().counts().get("auth_failed"));
+  }
+
+  @Test
+  void commandsPipelinedBehindStartTlsAreDiscarded() throws Exception {
+    int port = start(TlsSettings.Mode.STARTTLS);
+    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+      c.reply();
+      c.send("EHLO client.test");
+      c.write("STARTTLS\r\nMAIL FROM:<evil@x.test>\r\n");
+      expect("220", c.reply());
+      c.startTls(clientContext());
+      c.send("EHLO client.test");
+      assertTrue(
+          c.send("RCPT TO:<b@local.test>").startsWith("503"),
+          "the injected MAIL must not have been taken");
+    }
+  }
+
+  @Test
+  void implicitTlsSpeaksTlsFromTheFirstByte() throws Exception {
+    int port = start(TlsSettings.Mode.IMPLICIT);
+    SSLSocket socket =
+        (SSLSocket) clientContext().getSocketFactory().createSocket("127.0.0.1", port);
+    try (Client c = new Client(socket)) {
+      expect("220 mx.test", c.reply());
+      String ehlo = c.send("EHLO client.test");
+      assertFalse(ehlo.contains("STARTTLS"), ehlo);
+      assertTrue(ehlo.contains("AUTH LOGIN PLAIN"), ehlo);
+    }
+  }
+
+  @Test
+  void reloadsTheCertificateWhenItsFilesChange() throws Exception {
+    Path certificate = folder.resolve("cert.pem");
+    Path key = folder.resolve("key.pem");
+    PemCredentials.writeSelfSigned(certificate, key, "first.test", Duration.ofDays(2));
+    TlsSettings tls =
+        new TlsSettings(
+            TlsSettings.Mode.IMPLICIT,
+            certificate,
+            key,
+            folder,
+            "mx.test",
+            List.of("TLSv1.3"),
+            List.of());
+    int port =
+        start(
+            TlsSettings.Mode.IMPLICIT,
+            s ->
+                new ListenerSettings(
+                    s.name(),
+                    s.address(),
+                    s.port(),
+                    s.hostname(),
+                    s.maxMessageSize(),
+                    s.maxRecipients(),
+                    s.relayHosts(),
+                    s.relayDomains(),
+                    s.workerThreads(),
+                    s.limits(),
+                    tls,
+                    s.auth(),
+                    false));
+    assertEquals("CN=first.test", peerName(port));
+    Files.writeString(key, "not a key");
+    PemCredentials.writeSelfSigned(
+        folder.resolve("second.pem"),
+        folder.resolve("second.key"),
+        "second.test",
+        Duration.ofDays(2));
+    Thread.sleep(6_000);
+    assertEquals("CN=first.test", peerName(port), "a broken file keeps the old certificate");
+    Files.move(
+        folder.resolve("second.key"), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        folder.resolve("second.pem"),
+        certificate,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (!peerName(port).equals("CN=second.test")) {
+      assertTrue(System.nanoTime() < deadline, "the new certificate was not picked up");
+      Thread.sleep(250);
+    }
+  }
+
+  private static String peerName(int port) throws Exception {
+    SSLContext trustAll = SSLContext.getInstance("TLS");
+    trustAll.init(
+        null,
+        new javax.net.ssl.TrustManager[] {
+          new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+              return new X509Certificate[0];
+            }
+          }
+        },
+        null);
+    try (SSLSocket socket =
+        (SSLSocket) trustAll.getSocketFactory().createSocket("127.0.0.1", port)) {
+      socket.startHandshake();
+      return ((X509Certificate) socket.getSession().getPeerCertificates()[0])
+          .getSubjectX500Principal()
+          .getName();
+    }
+  }
+
+  @Test
+  void requireAuthRefusesMailBeforeAuth() throws Exception {
+    int port =
+        start(
+            TlsSettings.Mode.STARTTLS,
+            s -> withAuth(s, new ListenerSettings.Auth(false, true, 3, Duration.ofMinutes(5))));
+    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+      c.reply();
+      c.send("EHLO client.test");
+      assertEquals("530 5.7.0 Authentication required", c.send("MAIL FROM:<a@sender.test>"));
+    }
+  }
+
+  @Test
+  void chunkingTakesMessagesInPiecesThatNeedNotEndLines() throws Exception {
+    int port = start(TlsSettings.Mode.OFF);
+    String message = "From: a@sender.test\r\nSubject: chunks\r\n\r\nfirst line\r\nsecond\r\n";
+    String first = message.substring(0, 30);
+    String second = message.substring(30);
+    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+      c.reply();
+      assertTrue(c.send("EHLO client.test").contains("CHUNKING"));
+      c.write("BDAT 5\r\n12345");
+      expect("503 5.5.1", c.reply());
+      c.write("MAIL FROM:<a@sender.test>\r\nRCPT TO:<b@local.test>\r\n");
+      expect("250", c.reply());
+      expect("250", c.reply());
+      // The first chunk ends in the middle of a line; the next command follows at once.
+      c.write(
+          "BDAT "
+              + first.length()
+              + "\r\n"
+              + first
+              + "BDAT "
+              + second.length()
+              + " LAST\r\n"
+              + second);
+      expect("250 2.0.0 30 octets", c.reply());
+      assertEquals("250 2.0.0 Ok queued as id1", c.reply());
+      c.send("MAIL FROM:<a@sender.test>");
+      c.send("RCPT TO:<b@local.test>");
+      String bare = "From: a@sender.test\r\n\r\nbare\nline\r\n";
+      c.write("BDAT " + bare.length() + " LAST\r\n" + bare);
+      expect("550 5.6.11", c.reply());
+      expect("250", c.send("NOOP"));
+    }
+    assertEquals(1, received.size());
+    assertArrayEquals(message.getBytes(StandardCharsets.US_ASCII), received.get(0).content());
+  }
+
+  @Test
+  void refusesConnectionsBeyondTheLimits() throws Exception {
+    int port =
+        start(
+            TlsSettings.Mode.OFF,
+            s ->
+                withLimits(
+                    s,
+                    new ListenerSettings.Limits(
+                        10, 1, Duration.ofMinutes(1), Duration.ofMinutes(1), 20, 8192, 10_000)));
+    try (Client first = new Client(new Socket("127.0.0.1", port))) {
+      expect("220", first.reply());
+      try (Client second = new Client(new Socket("127.0.0.1", port))) {
+        assertEquals("421 4.7.0 mx.test too many connections from 127.0.0.1", second.reply());
+        assertNull(second.reply());
+      }
+      // Another address of the loopback network is a different client.
+      try (Client other =
+          new Client(
+              new Socket("127.0.0.1", port, java.net.InetAddress.getByName("127.0.0.2"), 0))) {
+        expect("220", other.reply());
+      }
+      expect("250", first.send("NOOP"));
+    }
+    assertTrue(refusals.stream().anyMatch(r -> r.reason().equals("max_connections_per_ip")));
+  }
+
+  @Test
+  void badClientsAreCutOffAndNormalOnesServed() throws Exception {
+    int port =
+        start(
+            TlsSettings.Mode.OFF,
+            s ->
+                withLimits(
+                    s,
+                    new ListenerSettings.Limits(
+                        10, 10, Duration.ofSeconds(1), Duration.ofSeconds(1), 3, 1000, 2000)));
+    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+      c.reply();
+      expect("500 5.5.2 line too long", c.send("X".repeat(2 * 1024 * 1024)));
+      expect("250", c.send("NOOP"));
+      expect("500 5.5.2", c.send("HELO a\0b"));
+      expect("500", c.send("WHAT"));
+      expect("421 4.7.0", c.send("EVER"));
+      assertNull(c.reply());
+    }
+    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+      c.reply();
+      c.send("EHLO client.test");
+      c.send("MAIL FROM:<a@sender.test>");
+      c.send("RCPT TO:<b@local.test>");
+      c.send("DATA");
+      c.write(
+          "X-Big: "
+              + "x".repeat(900)
+              + "\r\nX-More: "
+              + "y".repeat(900)
+              + "\r\nX-Last: "
+              + "z".repeat(300)
+              + "\r\n\r\nbody\r\n.\r\n");
+      expect("552 5.3.4 header section", c.reply());
+      String silence = c.reply();
+      assertEquals("421 4.4.2 mx.test Error: timeout exceeded", silence);
+    }
+    assertTrue(received.isEmpty());
+    assertTrue(refusals.stream().anyMatch(r -> r.reason().equals("max_bad_commands")));
+    assertTrue(refusals.stream().anyMatch(r -> r.reason().equals("max_header_size")));
+    assertTrue(refusals.stream().anyMatch(r -> r.reason().equals("command_timeout")));
+  }
+}
