@@ -8,23 +8,49 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /** A plain-socket SMTP client, so a test sees every reply exactly as a client would. */
 public final class SmtpClient implements AutoCloseable {
-  private final Socket socket;
-  private final BufferedReader in;
-  private final OutputStream out;
+  private Socket socket;
+  private BufferedReader in;
+  private OutputStream out;
 
   /** Connects from {@code localAddress} (any 127.x.y.z works on Linux loopback). */
   public SmtpClient(String localAddress, int port) throws IOException {
-    socket = new Socket();
+    Socket socket = new Socket();
     socket.bind(new InetSocketAddress(InetAddress.getByName(localAddress), 0));
     socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+    use(socket);
+  }
+
+  /** Talks TLS from the first byte (an implicit TLS listener). */
+  public SmtpClient(SSLContext tls, int port) throws IOException {
+    use(tls.getSocketFactory().createSocket("127.0.0.1", port));
+  }
+
+  private void use(Socket next) throws IOException {
+    socket = next;
     socket.setSoTimeout(30_000);
     in =
         new BufferedReader(
             new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
     out = socket.getOutputStream();
+  }
+
+  /** After the server's 220 to STARTTLS: the handshake, then everything goes through TLS. */
+  public void startTls(SSLContext tls) throws IOException {
+    SSLSocket secured =
+        (SSLSocket)
+            tls.getSocketFactory().createSocket(socket, "localhost", socket.getPort(), true);
+    secured.startHandshake();
+    use(secured);
+  }
+
+  /** The raw output stream, for bytes that are not text. */
+  public OutputStream output() {
+    return out;
   }
 
   public SmtpClient(int port) throws IOException {
