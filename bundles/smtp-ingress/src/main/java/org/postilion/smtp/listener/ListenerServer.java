@@ -1,5 +1,6 @@
 package org.postilion.smtp.listener;
 
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
@@ -8,6 +9,7 @@ import io.netty.util.concurrent.EventExecutorGroup;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.james.protocols.api.Protocol;
+import org.apache.james.protocols.api.ProtocolSession;
 import org.apache.james.protocols.netty.AbstractAsyncServer;
 import org.apache.james.protocols.netty.BasicChannelInboundHandler;
 import org.apache.james.protocols.netty.Encryption;
@@ -84,12 +86,21 @@ final class ListenerServer extends AbstractAsyncServer {
                 settings.commandTimeout(), settings.dataTimeout(), settings.hostname(), refusals));
         pipeline.addLast(workers, "postilion-reply-delay", new ReplyDelay());
         pipeline.addLast(
-            workers,
-            HandlerConstants.CORE_HANDLER,
-            new BasicChannelInboundHandler(
-                new ProtocolMDCContextFactory.Standard(), protocol, startTls, false));
+            workers, HandlerConstants.CORE_HANDLER, new SessionHandler(protocol, startTls));
       }
     };
+  }
+
+  /** James's session handler with a transport that switches to TLS safely. */
+  private static final class SessionHandler extends BasicChannelInboundHandler {
+    SessionHandler(Protocol protocol, Encryption startTls) {
+      super(new ProtocolMDCContextFactory.Standard(), protocol, startTls, false);
+    }
+
+    @Override
+    protected ProtocolSession createSession(ChannelHandlerContext ctx) {
+      return protocol.newSession(new StartTlsTransport(ctx.channel(), secure));
+    }
   }
 
   int openConnections() {
