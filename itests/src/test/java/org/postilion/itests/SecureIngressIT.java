@@ -241,6 +241,36 @@ public class SecureIngressIT extends PostilionTestSupport {
   }
 
   @Test
+  public void anSmtpUtf8MessageArrivesIntact() throws Exception {
+    String content =
+        "From: José <josé@exämple.test>\r\nTo: 用户@foreign.test\r\nSubject: ¡hola!\r\n"
+            + "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <utf8@example.test>\r\n\r\n"
+            + "Grüße, 你好\r\n";
+    try (SmtpClient smtp = new SmtpClient(smtpPort())) {
+      expect("220", smtp.reply());
+      assertTrue(smtp.send("EHLO itest.example").contains("SMTPUTF8"));
+      OutputStream out = smtp.output();
+      out.write(
+          ("MAIL FROM:<josé@exämple.test> SMTPUTF8\r\nRCPT TO:<用户@foreign.test>\r\nDATA\r\n")
+              .getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      expect("250", smtp.reply());
+      expect("250", smtp.reply());
+      expect("354", smtp.reply());
+      out.write((content + ".\r\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      expect("250", smtp.reply());
+    }
+    Path box = data().resolve("itest-maildir/用户");
+    await("delivery to " + box, WAIT, () -> newMessages(box).size() == 1);
+    byte[] delivered = Files.readAllBytes(newMessages(box).get(0));
+    String text = new String(delivered, StandardCharsets.UTF_8);
+    assertTrue(text, text.startsWith("Received: from ") && text.contains("with UTF8SMTP"));
+    assertTrue(text, text.endsWith(content));
+    assertTrue(eventLog(), hasRecord("Reception", "用户@foreign.test", "josé@xn--exmple-cua.test"));
+  }
+
+  @Test
   public void malformedSessionsLeaveTheListenerServing() throws Exception {
     List<URL> corpus =
         Collections.list(

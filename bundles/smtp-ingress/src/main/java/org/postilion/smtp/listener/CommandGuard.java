@@ -7,6 +7,7 @@ import org.apache.james.protocols.smtp.SMTPSession;
 /**
  * Refuses command lines with control characters (NUL, bare CR, ...) before they are parsed: they
  * have no place in SMTP commands, and a HELO name carrying them would end up in Received fields.
+ * Lines with UTF-8 go through {@link SmtpUtf8} first.
  */
 final class CommandGuard extends CommandDispatcher<SMTPSession> {
 
@@ -15,7 +16,14 @@ final class CommandGuard extends CommandDispatcher<SMTPSession> {
     if (!isClean(line)) {
       return new ErrorLimit.BadCommandResponse("500", "5.5.2 Invalid character in command");
     }
-    return super.onLine(session, line);
+    if (SmtpUtf8.isAscii(line)) {
+      SmtpUtf8.noteAsciiMail(session, line);
+      return super.onLine(session, line);
+    }
+    SmtpUtf8.Rewritten rewritten = SmtpUtf8.rewrite(session, line);
+    return rewritten.refusal() != null
+        ? rewritten.refusal()
+        : super.onLine(session, rewritten.line());
   }
 
   /** True when only the final CRLF (or LF) is a control character. */

@@ -5,11 +5,15 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,6 +31,7 @@ final class ConnectionGate extends ChannelInboundHandlerAdapter {
   private final ListenerSettings settings;
   private final Refusals refusals;
   private final AtomicInteger open = new AtomicInteger();
+  private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final Map<InetAddress, AtomicInteger> perAddress = new ConcurrentHashMap<>();
 
   ConnectionGate(ListenerSettings settings, Refusals refusals) {
@@ -38,9 +43,15 @@ final class ConnectionGate extends ChannelInboundHandlerAdapter {
     return open.get();
   }
 
+  /** Closes every connection, so none is left to a worker group that is shutting down. */
+  void closeAll(Duration wait) {
+    channels.close().awaitUninterruptibly(wait.toMillis());
+  }
+
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     InetAddress client = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+    channels.add(ctx.channel());
     int total = open.incrementAndGet();
     int fromClient = perAddress.computeIfAbsent(client, a -> new AtomicInteger()).incrementAndGet();
     if (settings.maxConnections() > 0 && total > settings.maxConnections()) {

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.EventExecutorGroup;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.james.protocols.api.Protocol;
@@ -110,6 +111,7 @@ final class ListenerServer extends AbstractAsyncServer {
   @Override
   public synchronized void unbind() {
     try {
+      gate.closeAll(Duration.ofSeconds(5));
       super.unbind();
     } finally {
       workers.shutdownGracefully(0, 5, TimeUnit.SECONDS);

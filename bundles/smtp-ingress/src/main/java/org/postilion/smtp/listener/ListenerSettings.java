@@ -1,5 +1,6 @@
 package org.postilion.smtp.listener;
 
+import java.net.IDN;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,7 +111,8 @@ record ListenerSettings(
     }
     Set<String> relayDomains =
         split(config.relay__domains()).stream()
-            .map(d -> d.toLowerCase(Locale.ROOT))
+            // SMTPUTF8 recipients arrive with A-label domains.
+            .map(d -> IDN.toASCII(d, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT))
             .collect(Collectors.toSet());
     Limits limits =
         new Limits(

@@ -275,6 +275,7 @@ public class SmtpListener implements LocalListener {
             new StartTlsCmdHandler(),
             new JaasAuthHook(authenticator, throttle, refusals),
             new SubmissionPolicyHook(settings),
+            new SmtpUtf8(),
             new StrictLineEndingFilter(),
             new HeaderSizeFilter(settings, refusals),
             new MailSizeEsmtpExtension(),

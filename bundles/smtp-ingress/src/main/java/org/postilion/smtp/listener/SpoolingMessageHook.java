@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.util.List;
 import java.util.Optional;
 import javax.net.ssl.SSLSession;
-import org.apache.james.core.MailAddress;
 import org.apache.james.protocols.api.ProtocolSession.State;
 import org.apache.james.protocols.smtp.MailEnvelope;
 import org.apache.james.protocols.smtp.SMTPSession;
@@ -41,8 +40,14 @@ final class SpoolingMessageHook implements MessageHook {
       LOG.error("Cannot read a received message of session {}", session.getSessionID(), e);
       return reply(HookReturnCode.denySoft(), Response.of(451, "4.3.0", "local error, try later"));
     }
-    List<String> recipients = mail.getRecipients().stream().map(MailAddress::asString).toList();
-    String sender = mail.getMaybeSender().isNullSender() ? "" : mail.getMaybeSender().asString();
+    List<String> recipients =
+        mail.getRecipients().stream()
+            .map(recipient -> SmtpUtf8.original(session, recipient.asString()))
+            .toList();
+    String sender =
+        mail.getMaybeSender().isNullSender()
+            ? ""
+            : SmtpUtf8.original(session, mail.getMaybeSender().asString());
     Optional<SSLSession> tls = session.getSSLSession();
     Submission submission =
         new Submission(
@@ -69,7 +74,10 @@ final class SpoolingMessageHook implements MessageHook {
     }
   }
 
-  /** The protocol as RFC 3848 names it for Received fields: ESMTP, ESMTPS, ESMTPSA... */
+  /**
+   * The protocol as RFC 3848 and RFC 6531 name it for Received fields: ESMTP, ESMTPS, ESMTPSA,
+   * UTF8SMTPS...
+   */
   static String receptionProtocol(SMTPSession session) {
     boolean extended =
         "EHLO"
@@ -77,7 +85,8 @@ final class SpoolingMessageHook implements MessageHook {
                 session
                     .getAttachment(SMTPSession.CURRENT_HELO_MODE, State.Connection)
                     .orElse("EHLO"));
-    return (extended ? "ESMTP" : "SMTP")
+    String base = SmtpUtf8.declared(session) ? "UTF8SMTP" : extended ? "ESMTP" : "SMTP";
+    return base
         + (session.isTLSStarted() ? "S" : "")
         + (extended && session.getUsername() != null ? "A" : "");
   }

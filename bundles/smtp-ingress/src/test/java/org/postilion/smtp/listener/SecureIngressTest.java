@@ -83,7 +83,7 @@ class SecureIngressTest {
                 100_000,
                 10,
                 List.of(Cidr.parse("10.0.0.0/8")),
-                Set.of("local.test"),
+                Set.of("local.test", "xn--fsqu00a.test"),
                 4,
                 ListenerSettings.Limits.defaults(),
                 tls,
@@ -437,6 +437,38 @@ class SecureIngressTest {
     }
     assertEquals(1, received.size());
     assertArrayEquals(message.getBytes(StandardCharsets.US_ASCII), received.get(0).content());
+  }
+
+  @Test
+  void smtpUtf8AddressesAndHeadersArriveAsSent() throws Exception {
+    int port = start(TlsSettings.Mode.OFF);
+    String message =
+        "From: José <josé@exämple.test>\r\nTo: 用户@例子.test\r\nSubject: ¡hola!\r\n\r\nÄö\r\n";
+    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+      c.reply();
+      assertTrue(c.send("EHLO client.test").contains("SMTPUTF8"));
+      expect("553 5.6.7", utf8(c, "MAIL FROM:<josé@exämple.test>"));
+      expect("250", utf8(c, "MAIL FROM:<josé@exämple.test> SMTPUTF8"));
+      expect("250", utf8(c, "RCPT TO:<用户@例子.test>"));
+      expect("250", utf8(c, "RCPT TO:<plain@例子.test>"));
+      expect("500 5.5.2", utf8(c, "NOOP ünïcode"));
+      expect("354", c.send("DATA"));
+      c.out.write((message + ".\r\n").getBytes(StandardCharsets.UTF_8));
+      expect("250", c.reply());
+      c.out.write(new byte[] {'R', 'C', 'P', 'T', ' ', (byte) 0xC3, '\r', '\n'});
+      expect("500 5.5.2 Invalid UTF-8", c.reply());
+    }
+    Submission submission = received.get(0);
+    assertEquals("josé@xn--exmple-cua.test", submission.sender());
+    assertEquals(List.of("用户@xn--fsqu00a.test", "plain@xn--fsqu00a.test"), submission.recipients());
+    assertArrayEquals(message.getBytes(StandardCharsets.UTF_8), submission.content());
+    assertEquals("UTF8SMTP", submission.receptionProtocol());
+  }
+
+  private static String utf8(Client c, String command) throws IOException {
+    c.out.write((command + "\r\n").getBytes(StandardCharsets.UTF_8));
+    c.out.flush();
+    return c.reply();
   }
 
   @Test
