@@ -271,6 +271,34 @@ public class SecureIngressIT extends PostilionTestSupport {
   }
 
   @Test
+  public void theDistributionShipsNoAccountAndListensLocallyOnly() throws Exception {
+    for (String file : List.of("users.properties", "postilion-users.properties")) {
+      List<String> accounts =
+          Files.readAllLines(etc().resolve(file)).stream()
+              .map(String::trim)
+              .filter(l -> !l.isEmpty() && !l.startsWith("#") && !l.startsWith("_g_"))
+              .filter(l -> !l.startsWith("alice ="))
+              .toList();
+      assertEquals(file + " ships accounts", List.of(), accounts);
+    }
+    assertTrue(karafLog(), karafLog().contains("No console user in "));
+    java.util.Properties shell = new java.util.Properties();
+    try (InputStream in = Files.newInputStream(etc().resolve("org.apache.karaf.shell.cfg"))) {
+      shell.load(in);
+    }
+    assertEquals("127.0.0.1", shell.getProperty("sshHost"));
+    int sshPort = Integer.parseInt(shell.getProperty("sshPort"));
+    try (Socket ssh = new Socket("127.0.0.1", sshPort)) {
+      ssh.setSoTimeout(10_000);
+      byte[] banner = new byte[7];
+      assertEquals(7, ssh.getInputStream().readNBytes(banner, 0, 7));
+      assertEquals("SSH-2.0", new String(banner, StandardCharsets.US_ASCII));
+    }
+    assertFalse(installed("org.apache.felix.webconsole"));
+    assertFalse(installed("org.apache.karaf.management.server"));
+  }
+
+  @Test
   public void malformedSessionsLeaveTheListenerServing() throws Exception {
     List<URL> corpus =
         Collections.list(
