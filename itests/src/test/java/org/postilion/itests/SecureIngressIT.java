@@ -185,6 +185,10 @@ public class SecureIngressIT extends PostilionTestSupport {
                     .count()
                 == 3);
     assertTrue(eventLog(), eventLog().contains("\"refusal\":\"auth_locked\""));
+    String listeners = shell("mta:listeners");
+    assertTrue(listeners, listeners.contains("default"));
+    assertTrue(listeners, listeners.contains("auth_failed=3"));
+    assertTrue(listeners, listeners.contains("auth_locked=1"));
   }
 
   @Test

@@ -39,7 +39,7 @@ final class SessionDeadline extends ChannelDuplexHandler {
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     lastActivity = System.nanoTime();
-    schedule(ctx, commandTimeoutNanos);
+    schedule(ctx, Math.min(commandTimeoutNanos, dataTimeoutNanos));
     super.channelActive(ctx);
   }
 
@@ -82,7 +82,8 @@ final class SessionDeadline extends ChannelDuplexHandler {
     long timeout = inMessage ? dataTimeoutNanos : commandTimeoutNanos;
     long idle = System.nanoTime() - lastActivity;
     if (idle < timeout) {
-      schedule(ctx, timeout - idle);
+      // The phase may change before then: look again no later than the shorter timeout.
+      schedule(ctx, Math.min(timeout - idle, Math.min(commandTimeoutNanos, dataTimeoutNanos)));
       return;
     }
     Response response = Response.of(421, "4.4.2", "timeout exceeded");

@@ -499,6 +499,38 @@ class SecureIngressTest {
   }
 
   @Test
+  void refusesConnectionsBeyondTheListenersTotalAndDropsSilentSenders() throws Exception {
+    int port =
+        start(
+            TlsSettings.Mode.OFF,
+            s ->
+                withLimits(
+                    s,
+                    new ListenerSettings.Limits(
+                        1, 0, Duration.ofMinutes(1), Duration.ofSeconds(1), 20, 8192, 10_000)));
+    try (Client first = new Client(new Socket("127.0.0.1", port))) {
+      expect("220", first.reply());
+      try (Client second =
+          new Client(
+              new Socket("127.0.0.1", port, java.net.InetAddress.getByName("127.0.0.2"), 0))) {
+        assertEquals("421 4.3.2 mx.test too many connections", second.reply());
+      }
+      first.send("EHLO client.test");
+      first.send("MAIL FROM:<a@sender.test>");
+      first.send("RCPT TO:<b@local.test>");
+      expect("354", first.send("DATA"));
+      first.write("Subject: slow\r\n");
+      // Silent for longer than data_timeout (1 s) but not command_timeout (1 min).
+      assertEquals("421 4.4.2 mx.test Error: timeout exceeded", first.reply());
+    }
+    assertTrue(received.isEmpty());
+    assertTrue(refusals.stream().anyMatch(r -> r.reason().equals("max_connections")));
+    assertTrue(
+        refusals.stream()
+            .anyMatch(r -> r.reason().equals("data_timeout") && r.recipients().size() == 1));
+  }
+
+  @Test
   void badClientsAreCutOffAndNormalOnesServed() throws Exception {
     int port =
         start(
