@@ -157,6 +157,57 @@ record ListenerSettings(
         config.tls_required());
   }
 
+  ListenerSettings withLimits(Limits changed) {
+    return new ListenerSettings(
+        name,
+        address,
+        port,
+        hostname,
+        maxMessageSize,
+        maxRecipients,
+        relayHosts,
+        relayDomains,
+        workerThreads,
+        changed,
+        tls,
+        auth,
+        tlsRequired);
+  }
+
+  ListenerSettings withAuth(Auth changed) {
+    return new ListenerSettings(
+        name,
+        address,
+        port,
+        hostname,
+        maxMessageSize,
+        maxRecipients,
+        relayHosts,
+        relayDomains,
+        workerThreads,
+        limits,
+        tls,
+        changed,
+        tlsRequired);
+  }
+
+  ListenerSettings withTls(TlsSettings changed) {
+    return new ListenerSettings(
+        name,
+        address,
+        port,
+        hostname,
+        maxMessageSize,
+        maxRecipients,
+        relayHosts,
+        relayDomains,
+        workerThreads,
+        limits,
+        changed,
+        auth,
+        tlsRequired);
+  }
+
   int maxConnections() {
     return limits.maxConnections();
   }

@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -104,40 +101,6 @@ class SecureIngressTest {
     return start(mode, s -> s);
   }
 
-  private static ListenerSettings withLimits(ListenerSettings s, ListenerSettings.Limits limits) {
-    return new ListenerSettings(
-        s.name(),
-        s.address(),
-        s.port(),
-        s.hostname(),
-        s.maxMessageSize(),
-        s.maxRecipients(),
-        s.relayHosts(),
-        s.relayDomains(),
-        s.workerThreads(),
-        limits,
-        s.tls(),
-        s.auth(),
-        s.tlsRequired());
-  }
-
-  private static ListenerSettings withAuth(ListenerSettings s, ListenerSettings.Auth auth) {
-    return new ListenerSettings(
-        s.name(),
-        s.address(),
-        s.port(),
-        s.hostname(),
-        s.maxMessageSize(),
-        s.maxRecipients(),
-        s.relayHosts(),
-        s.relayDomains(),
-        s.workerThreads(),
-        s.limits(),
-        s.tls(),
-        auth,
-        s.tlsRequired());
-  }
-
   /** A client that trusts exactly the listener's self-signed certificate. */
   private SSLContext clientContext() throws Exception {
     X509Certificate certificate;
@@ -156,61 +119,6 @@ class SecureIngressTest {
     return context;
   }
 
-  private static final class Client implements AutoCloseable {
-    Socket socket;
-    BufferedReader in;
-    OutputStream out;
-
-    Client(Socket socket) throws IOException {
-      use(socket);
-    }
-
-    void use(Socket next) throws IOException {
-      socket = next;
-      socket.setSoTimeout(10_000);
-      in =
-          new BufferedReader(
-              new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
-      out = socket.getOutputStream();
-    }
-
-    String reply() throws IOException {
-      StringBuilder reply = new StringBuilder();
-      String line;
-      do {
-        line = in.readLine();
-        if (line == null) {
-          return reply.length() == 0 ? null : reply.toString();
-        }
-        reply.append(reply.length() == 0 ? "" : "\n").append(line);
-      } while (line.length() > 3 && line.charAt(3) == '-');
-      return reply.toString();
-    }
-
-    String send(String command) throws IOException {
-      write(command + "\r\n");
-      return reply();
-    }
-
-    void write(String raw) throws IOException {
-      out.write(raw.getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-    }
-
-    void startTls(SSLContext context) throws IOException {
-      SSLSocket tls =
-          (SSLSocket)
-              context.getSocketFactory().createSocket(socket, "mx.test", socket.getPort(), true);
-      tls.startHandshake();
-      use(tls);
-    }
-
-    @Override
-    public void close() throws IOException {
-      socket.close();
-    }
-  }
-
   private static void expect(String prefix, String reply) {
     assertTrue(reply != null && reply.startsWith(prefix), "expected " + prefix + ", got " + reply);
   }
@@ -223,7 +131,7 @@ class SecureIngressTest {
   @Test
   void startTlsThenAuthRelaysAnywhereWithTheRolesTenant() throws Exception {
     int port = start(TlsSettings.Mode.STARTTLS);
-    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
       c.reply();
       String ehlo = c.send("EHLO client.test");
       assertTrue(ehlo.contains("STARTTLS"), ehlo);
@@ -256,8 +164,8 @@ class SecureIngressTest {
     int port =
         start(
             TlsSettings.Mode.STARTTLS,
-            s -> withAuth(s, new ListenerSettings.Auth(true, false, 3, Duration.ofMinutes(5))));
-    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+            s -> s.withAuth(new ListenerSettings.Auth(true, false, 3, Duration.ofMinutes(5))));
+    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
       c.reply();
       assertTrue(c.send("EHLO client.test").contains("AUTH LOGIN PLAIN"));
       expect("501", c.send("AUTH PLAIN %%%not-base64"));
@@ -281,7 +189,7 @@ class SecureIngressTest {
   @Test
   void commandsPipelinedBehindStartTlsAreDiscarded() throws Exception {
     int port = start(TlsSettings.Mode.STARTTLS);
-    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
       c.reply();
       c.send("EHLO client.test");
       c.write("STARTTLS\r\nMAIL FROM:<evil@x.test>\r\n");
@@ -299,7 +207,7 @@ class SecureIngressTest {
     int port = start(TlsSettings.Mode.IMPLICIT);
     SSLSocket socket =
         (SSLSocket) clientContext().getSocketFactory().createSocket("127.0.0.1", port);
-    try (Client c = new Client(socket)) {
+    try (TestClient c = new TestClient(socket)) {
       expect("220 mx.test", c.reply());
       String ehlo = c.send("EHLO client.test");
       assertFalse(ehlo.contains("STARTTLS"), ehlo);
@@ -321,24 +229,7 @@ class SecureIngressTest {
             "mx.test",
             List.of("TLSv1.3"),
             List.of());
-    int port =
-        start(
-            TlsSettings.Mode.IMPLICIT,
-            s ->
-                new ListenerSettings(
-                    s.name(),
-                    s.address(),
-                    s.port(),
-                    s.hostname(),
-                    s.maxMessageSize(),
-                    s.maxRecipients(),
-                    s.relayHosts(),
-                    s.relayDomains(),
-                    s.workerThreads(),
-                    s.limits(),
-                    tls,
-                    s.auth(),
-                    false));
+    int port = start(TlsSettings.Mode.IMPLICIT, s -> s.withTls(tls));
     assertEquals("CN=first.test", peerName(port));
     Files.writeString(key, "not a key");
     PemCredentials.writeSelfSigned(
@@ -394,8 +285,8 @@ class SecureIngressTest {
     int port =
         start(
             TlsSettings.Mode.STARTTLS,
-            s -> withAuth(s, new ListenerSettings.Auth(false, true, 3, Duration.ofMinutes(5))));
-    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+            s -> s.withAuth(new ListenerSettings.Auth(false, true, 3, Duration.ofMinutes(5))));
+    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
       c.reply();
       c.send("EHLO client.test");
       assertEquals("530 5.7.0 Authentication required", c.send("MAIL FROM:<a@sender.test>"));
@@ -408,7 +299,7 @@ class SecureIngressTest {
     String message = "From: a@sender.test\r\nSubject: chunks\r\n\r\nfirst line\r\nsecond\r\n";
     String first = message.substring(0, 30);
     String second = message.substring(30);
-    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
       c.reply();
       assertTrue(c.send("EHLO client.test").contains("CHUNKING"));
       c.write("BDAT 5\r\n12345");
@@ -444,7 +335,7 @@ class SecureIngressTest {
     int port = start(TlsSettings.Mode.OFF);
     String message =
         "From: José <josé@exämple.test>\r\nTo: 用户@例子.test\r\nSubject: ¡hola!\r\n\r\nÄö\r\n";
-    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
       c.reply();
       assertTrue(c.send("EHLO client.test").contains("SMTPUTF8"));
       expect("553 5.6.7", utf8(c, "MAIL FROM:<josé@exämple.test>"));
@@ -465,7 +356,7 @@ class SecureIngressTest {
     assertEquals("UTF8SMTP", submission.receptionProtocol());
   }
 
-  private static String utf8(Client c, String command) throws IOException {
+  private static String utf8(TestClient c, String command) throws IOException {
     c.out.write((command + "\r\n").getBytes(StandardCharsets.UTF_8));
     c.out.flush();
     return c.reply();
@@ -477,19 +368,18 @@ class SecureIngressTest {
         start(
             TlsSettings.Mode.OFF,
             s ->
-                withLimits(
-                    s,
+                s.withLimits(
                     new ListenerSettings.Limits(
                         10, 1, Duration.ofMinutes(1), Duration.ofMinutes(1), 20, 8192, 10_000)));
-    try (Client first = new Client(new Socket("127.0.0.1", port))) {
+    try (TestClient first = new TestClient(new Socket("127.0.0.1", port))) {
       expect("220", first.reply());
-      try (Client second = new Client(new Socket("127.0.0.1", port))) {
+      try (TestClient second = new TestClient(new Socket("127.0.0.1", port))) {
         assertEquals("421 4.7.0 mx.test too many connections from 127.0.0.1", second.reply());
         assertNull(second.reply());
       }
       // Another address of the loopback network is a different client.
-      try (Client other =
-          new Client(
+      try (TestClient other =
+          new TestClient(
               new Socket("127.0.0.1", port, java.net.InetAddress.getByName("127.0.0.2"), 0))) {
         expect("220", other.reply());
       }
@@ -504,14 +394,13 @@ class SecureIngressTest {
         start(
             TlsSettings.Mode.OFF,
             s ->
-                withLimits(
-                    s,
+                s.withLimits(
                     new ListenerSettings.Limits(
                         1, 0, Duration.ofMinutes(1), Duration.ofSeconds(1), 20, 8192, 10_000)));
-    try (Client first = new Client(new Socket("127.0.0.1", port))) {
+    try (TestClient first = new TestClient(new Socket("127.0.0.1", port))) {
       expect("220", first.reply());
-      try (Client second =
-          new Client(
+      try (TestClient second =
+          new TestClient(
               new Socket("127.0.0.1", port, java.net.InetAddress.getByName("127.0.0.2"), 0))) {
         assertEquals("421 4.3.2 mx.test too many connections", second.reply());
       }
@@ -536,11 +425,10 @@ class SecureIngressTest {
         start(
             TlsSettings.Mode.OFF,
             s ->
-                withLimits(
-                    s,
+                s.withLimits(
                     new ListenerSettings.Limits(
                         10, 10, Duration.ofSeconds(1), Duration.ofSeconds(1), 3, 1000, 2000)));
-    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
       c.reply();
       expect("500 5.5.2 line too long", c.send("X".repeat(2 * 1024 * 1024)));
       expect("250", c.send("NOOP"));
@@ -549,7 +437,7 @@ class SecureIngressTest {
       expect("421 4.7.0", c.send("EVER"));
       assertNull(c.reply());
     }
-    try (Client c = new Client(new Socket("127.0.0.1", port))) {
+    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
       c.reply();
       c.send("EHLO client.test");
       c.send("MAIL FROM:<a@sender.test>");

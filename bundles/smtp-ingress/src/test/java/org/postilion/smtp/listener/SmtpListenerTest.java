@@ -5,11 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -80,55 +75,10 @@ class SmtpListenerTest {
     return running.server().getListenAddresses().get(0).getPort();
   }
 
-  /** A plain-socket SMTP client: what a test needs is to see every byte and every reply. */
-  private static final class Client implements AutoCloseable {
-    final Socket socket;
-    final BufferedReader in;
-    final OutputStream out;
-
-    Client(int port) throws IOException {
-      socket = new Socket("127.0.0.1", port);
-      socket.setSoTimeout(10_000);
-      in =
-          new BufferedReader(
-              new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
-      out = socket.getOutputStream();
-    }
-
-    /** The whole reply, continuation lines joined by newlines. */
-    String reply() throws IOException {
-      StringBuilder reply = new StringBuilder();
-      String line;
-      do {
-        line = in.readLine();
-        if (line == null) {
-          return reply.length() == 0 ? null : reply.toString();
-        }
-        reply.append(reply.length() == 0 ? "" : "\n").append(line);
-      } while (line.length() > 3 && line.charAt(3) == '-');
-      return reply.toString();
-    }
-
-    String send(String command) throws IOException {
-      write(command + "\r\n");
-      return reply();
-    }
-
-    void write(String raw) throws IOException {
-      out.write(raw.getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-    }
-
-    @Override
-    public void close() throws IOException {
-      socket.close();
-    }
-  }
-
   @Test
   void advertisesExtensionsAndQueuesTheExactBytes() throws Exception {
     int port = start("127.0.0.1/32", Set.of(), 1_000_000, 10);
-    try (Client c = new Client(port)) {
+    try (TestClient c = new TestClient(port)) {
       assertTrue(c.reply().startsWith("220 mx.test ESMTP Postilion"));
       String ehlo = c.send("EHLO client.test");
       for (String keyword :
@@ -152,7 +102,7 @@ class SmtpListenerTest {
   @Test
   void refusesToRelayForOthersButAcceptsRelayDomains() throws Exception {
     int port = start("10.0.0.0/8", Set.of("local.test"), 1_000_000, 10);
-    try (Client c = new Client(port)) {
+    try (TestClient c = new TestClient(port)) {
       c.reply();
       c.send("EHLO client.test");
       c.send("MAIL FROM:<a@sender.test>");
@@ -165,7 +115,7 @@ class SmtpListenerTest {
   @Test
   void rejectsBareLineFeedsInData() throws Exception {
     int port = start("127.0.0.1/32", Set.of(), 1_000_000, 10);
-    try (Client c = new Client(port)) {
+    try (TestClient c = new TestClient(port)) {
       c.reply();
       c.send("EHLO client.test");
       c.send("MAIL FROM:<a@sender.test>");
@@ -181,7 +131,7 @@ class SmtpListenerTest {
   @Test
   void enforcesTheSizeLimitBeforeAndDuringData() throws Exception {
     int port = start("127.0.0.1/32", Set.of(), 1000, 10);
-    try (Client c = new Client(port)) {
+    try (TestClient c = new TestClient(port)) {
       c.reply();
       c.send("EHLO client.test");
       assertTrue(c.send("MAIL FROM:<a@sender.test> SIZE=5000").startsWith("552 5.3.4"));
@@ -198,7 +148,7 @@ class SmtpListenerTest {
   @Test
   void limitsRecipientsPerMessage() throws Exception {
     int port = start("127.0.0.1/32", Set.of(), 1000, 2);
-    try (Client c = new Client(port)) {
+    try (TestClient c = new TestClient(port)) {
       c.reply();
       c.send("EHLO client.test");
       c.send("MAIL FROM:<a@sender.test>");
@@ -212,7 +162,7 @@ class SmtpListenerTest {
   void passesOnTheQueueManagersRefusal() throws Exception {
     int port = start("127.0.0.1/32", Set.of(), 1000, 2);
     refusal = new ReceptionException(Response.of(451, "4.3.0", "cannot queue the message now"));
-    try (Client c = new Client(port)) {
+    try (TestClient c = new TestClient(port)) {
       c.reply();
       c.send("EHLO client.test");
       c.send("MAIL FROM:<a@sender.test>");
