@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.security.PrivilegedExceptionAction;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Base64;
@@ -25,6 +26,9 @@ import java.util.Collections;
 import java.util.List;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import javax.security.auth.Subject;
+import org.apache.karaf.jaas.boot.principal.RolePrincipal;
+import org.apache.karaf.jaas.boot.principal.UserPrincipal;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Option;
@@ -147,6 +151,33 @@ public class SecureIngressIT extends PostilionTestSupport {
     assertFalse(delivered, delivered.contains("X-Tenant"));
     assertTrue(
         eventLog(), hasRecord("Reception", "bob@foreign.test", "\"queue\":\"acme@foreign.test\""));
+  }
+
+  @Test
+  public void karafsJaasCommandsManageTheSmtpUsers() throws Exception {
+    // The console's admin role, as an operator logged in with bin/client has it.
+    Subject operator = new Subject();
+    operator.getPrincipals().add(new UserPrincipal("operator"));
+    operator.getPrincipals().add(new RolePrincipal("admin"));
+    String output =
+        Subject.doAs(
+            operator,
+            (PrivilegedExceptionAction<String>)
+                () ->
+                    shell(
+                        "jaas:realm-manage --realm postilion; jaas:user-add carl 'carl secret';"
+                            + " jaas:role-add carl tenant.carlco; jaas:update"));
+    String users = Files.readString(etc().resolve("postilion-users.properties"));
+    assertTrue(output + "\n" + users, users.contains("carl = {CRYPT}$2a$"));
+    assertTrue(users, users.contains("tenant.carlco"));
+    assertFalse(users, users.contains("carl secret"));
+    try (SmtpClient smtp = new SmtpClient("127.0.0.5", smtpPort())) {
+      smtp.hello();
+      expect("220", smtp.send("STARTTLS"));
+      smtp.startTls(trustServer());
+      smtp.send("EHLO itest.example");
+      expect("235", smtp.send("AUTH PLAIN " + plain("carl", "carl secret")));
+    }
   }
 
   @Test
@@ -281,7 +312,8 @@ public class SecureIngressIT extends PostilionTestSupport {
           Files.readAllLines(etc().resolve(file)).stream()
               .map(String::trim)
               .filter(l -> !l.isEmpty() && !l.startsWith("#") && !l.startsWith("_g_"))
-              .filter(l -> !l.startsWith("alice ="))
+              // The users other tests of this class add.
+              .filter(l -> !l.startsWith("alice =") && !l.startsWith("carl ="))
               .toList();
       assertEquals(file + " ships accounts", List.of(), accounts);
     }
