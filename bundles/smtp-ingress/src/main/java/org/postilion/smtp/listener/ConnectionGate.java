@@ -39,10 +39,6 @@ final class ConnectionGate extends ChannelInboundHandlerAdapter {
     this.refusals = refusals;
   }
 
-  int openConnections() {
-    return open.get();
-  }
-
   /** Closes every connection, so none is left to a worker group that is shutting down. */
   void closeAll(Duration wait) {
     channels.close().awaitUninterruptibly(wait.toMillis());

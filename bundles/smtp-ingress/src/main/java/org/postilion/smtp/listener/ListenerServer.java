@@ -104,10 +104,6 @@ final class ListenerServer extends AbstractAsyncServer {
     }
   }
 
-  int openConnections() {
-    return gate.openConnections();
-  }
-
   @Override
   public synchronized void unbind() {
     try {

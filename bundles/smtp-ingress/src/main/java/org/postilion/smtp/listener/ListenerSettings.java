@@ -158,40 +158,18 @@ record ListenerSettings(
   }
 
   ListenerSettings withLimits(Limits changed) {
-    return new ListenerSettings(
-        name,
-        address,
-        port,
-        hostname,
-        maxMessageSize,
-        maxRecipients,
-        relayHosts,
-        relayDomains,
-        workerThreads,
-        changed,
-        tls,
-        auth,
-        tlsRequired);
+    return with(changed, tls, auth);
   }
 
   ListenerSettings withAuth(Auth changed) {
-    return new ListenerSettings(
-        name,
-        address,
-        port,
-        hostname,
-        maxMessageSize,
-        maxRecipients,
-        relayHosts,
-        relayDomains,
-        workerThreads,
-        limits,
-        tls,
-        changed,
-        tlsRequired);
+    return with(limits, tls, changed);
   }
 
   ListenerSettings withTls(TlsSettings changed) {
+    return with(limits, changed, auth);
+  }
+
+  private ListenerSettings with(Limits newLimits, TlsSettings newTls, Auth newAuth) {
     return new ListenerSettings(
         name,
         address,
@@ -202,9 +180,9 @@ record ListenerSettings(
         relayHosts,
         relayDomains,
         workerThreads,
-        limits,
-        changed,
-        auth,
+        newLimits,
+        newTls,
+        newAuth,
         tlsRequired);
   }
 

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ServerTls implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ServerTls.class);
-  static final Duration SELF_SIGNED_VALIDITY = Duration.ofDays(365);
+  private static final Duration SELF_SIGNED_VALIDITY = Duration.ofDays(365);
 
   /** Renew a self-signed certificate this long before it expires. */
   private static final Duration RENEW_BEFORE = Duration.ofDays(7);

@@ -378,9 +378,7 @@ class SecureIngressTest {
         assertNull(second.reply());
       }
       // Another address of the loopback network is a different client.
-      try (TestClient other =
-          new TestClient(
-              new Socket("127.0.0.1", port, java.net.InetAddress.getByName("127.0.0.2"), 0))) {
+      try (TestClient other = new TestClient("127.0.0.2", port)) {
         expect("220", other.reply());
       }
       expect("250", first.send("NOOP"));
@@ -399,9 +397,7 @@ class SecureIngressTest {
                         1, 0, Duration.ofMinutes(1), Duration.ofSeconds(1), 20, 8192, 10_000)));
     try (TestClient first = new TestClient(new Socket("127.0.0.1", port))) {
       expect("220", first.reply());
-      try (TestClient second =
-          new TestClient(
-              new Socket("127.0.0.1", port, java.net.InetAddress.getByName("127.0.0.2"), 0))) {
+      try (TestClient second = new TestClient("127.0.0.2", port)) {
         assertEquals("421 4.3.2 mx.test too many connections", second.reply());
       }
       first.send("EHLO client.test");

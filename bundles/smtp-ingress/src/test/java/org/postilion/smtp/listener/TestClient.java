@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import javax.net.ssl.SSLContext;
@@ -17,6 +18,11 @@ final class TestClient implements AutoCloseable {
 
   TestClient(int port) throws IOException {
     this(new Socket("127.0.0.1", port));
+  }
+
+  /** Connects from another loopback address (any 127.x.y.z works on Linux): another client. */
+  TestClient(String localAddress, int port) throws IOException {
+    this(new Socket("127.0.0.1", port, InetAddress.getByName(localAddress), 0));
   }
 
   TestClient(Socket socket) throws IOException {
