@@ -165,8 +165,7 @@ final class BdatCmdHandler implements CommandHandler<SMTPSession>, EhloExtension
       org.postilion.api.delivery.Response refusal =
           org.postilion.api.delivery.Response.of(
               550, "5.6.11", "bare <LF> or <CR> in message data: lines must end in CRLF");
-      refusals.sessionRefused("bare_line_ending", refusal, session);
-      return new SMTPResponse("550", refusal.enhancedCode() + " " + refusal.content());
+      return refusals.refuse("bare_line_ending", refusal, session);
     }
     MailEnvelopeImpl envelope = new MailEnvelopeImpl();
     envelope.setSender(

@@ -4,7 +4,6 @@ import org.apache.james.protocols.api.ProtocolSession;
 import org.apache.james.protocols.api.ProtocolSession.State;
 import org.apache.james.protocols.api.Response;
 import org.apache.james.protocols.api.handler.LineHandler;
-import org.apache.james.protocols.smtp.SMTPResponse;
 import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.core.DataLineFilter;
 
@@ -40,10 +39,9 @@ final class HeaderSizeFilter implements DataLineFilter {
       org.postilion.api.delivery.Response refusal =
           org.postilion.api.delivery.Response.of(
               552, "5.3.4", "header section exceeds " + settings.maxHeaderSize() + " octets");
-      refusals.sessionRefused("max_header_size", refusal, session);
       session.popLineHandler();
       session.resetState();
-      return new SMTPResponse("552", refusal.enhancedCode() + " " + refusal.content());
+      return refusals.refuse("max_header_size", refusal, session);
     }
     if (seen != IN_BODY && !end) {
       if (line.length == 2 && line[0] == '\r') {

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.apache.james.core.MailAddress;
 import org.apache.james.core.MaybeSender;
 import org.apache.james.protocols.api.ProtocolSession.State;
+import org.apache.james.protocols.smtp.SMTPResponse;
 import org.apache.james.protocols.smtp.SMTPSession;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.reception.Reception;
@@ -62,6 +63,13 @@ final class Refusals {
             session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse(null),
             SpoolingMessageHook.receptionProtocol(session),
             listener));
+  }
+
+  /** Records the refusal and returns it as the reply to the client. */
+  SMTPResponse refuse(String reason, Response response, SMTPSession session) {
+    sessionRefused(reason, response, session);
+    return new SMTPResponse(
+        String.valueOf(response.code()), response.enhancedCode() + " " + response.content());
   }
 
   private void record(Refusal refusal) {

@@ -35,10 +35,7 @@ final class SmtpAuthCmdHandler extends AuthCmdHandler {
     }
     String client = session.getRemoteAddress().getAddress().getHostAddress();
     if (throttle.locked(client)) {
-      refusals.sessionRefused("auth_locked", LOCKED, session);
-      SMTPResponse response =
-          new SMTPResponse(
-              String.valueOf(LOCKED.code()), LOCKED.enhancedCode() + " " + LOCKED.content());
+      SMTPResponse response = refusals.refuse("auth_locked", LOCKED, session);
       response.setEndSession(true);
       return response;
     }

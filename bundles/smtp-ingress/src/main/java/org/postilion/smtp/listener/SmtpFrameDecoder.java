@@ -8,7 +8,6 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.ssl.SslHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Locale;
 import org.apache.james.protocols.api.ProtocolSession.State;
 import org.apache.james.protocols.netty.BasicChannelInboundHandler;
 import org.apache.james.protocols.smtp.SMTPSession;
@@ -26,7 +25,7 @@ import org.postilion.api.delivery.Response;
  * (CVE-2011-0411 in Postfix).
  */
 final class SmtpFrameDecoder extends ByteToMessageDecoder {
-  private static final byte[] STARTTLS = "STARTTLS".getBytes(StandardCharsets.US_ASCII);
+  private static final String STARTTLS = "STARTTLS";
 
   private final int maxLineLength;
   private final String hostname;
@@ -108,11 +107,8 @@ final class SmtpFrameDecoder extends ByteToMessageDecoder {
     while (end > start && line.getByte(end - 1) == ' ') {
       end--;
     }
-    if (end - start != STARTTLS.length) {
-      return false;
-    }
-    String word = line.toString(start, end - start, StandardCharsets.US_ASCII);
-    return word.toUpperCase(Locale.ROOT).equals("STARTTLS");
+    return end - start == STARTTLS.length()
+        && line.toString(start, end - start, StandardCharsets.US_ASCII).equalsIgnoreCase(STARTTLS);
   }
 
   /**
@@ -126,10 +122,10 @@ final class SmtpFrameDecoder extends ByteToMessageDecoder {
             && session.getAttachment(DataCmdHandler.MAILENV, State.Transaction).isPresent();
     Response response =
         Response.of(500, "5.5.2", "line too long: at most " + maxLineLength + " octets");
-    String reply = response.code() + " " + response.enhancedCode() + " " + response.content();
-    if (inMessage) {
-      reply = "500 5.5.2 " + hostname + " message line too long, closing";
-    }
+    String reply =
+        inMessage
+            ? "500 5.5.2 " + hostname + " message line too long, closing"
+            : response.toString();
     var written =
         ctx.writeAndFlush(Unpooled.copiedBuffer(reply + "\r\n", StandardCharsets.US_ASCII));
     if (session != null) {

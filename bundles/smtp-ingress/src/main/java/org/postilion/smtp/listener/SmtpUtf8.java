@@ -52,10 +52,7 @@ final class SmtpUtf8 implements EhloExtension, ProtocolHandler {
         .orElse(address);
   }
 
-  /**
-   * Notes SMTPUTF8 on an ASCII MAIL; returns the line unchanged. Non-ASCII lines go through {@link
-   * #rewrite}.
-   */
+  /** Notes SMTPUTF8 on an ASCII MAIL. Non-ASCII lines go through {@link #rewrite}. */
   static void noteAsciiMail(SMTPSession session, byte[] line) {
     String text = new String(line, StandardCharsets.US_ASCII);
     if (text.regionMatches(true, 0, "MAIL ", 0, 5) && asksForSmtpUtf8(text)) {
