@@ -22,6 +22,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.postilion.testkit.DkimVerifier;
+import org.postilion.testkit.SmtpClient;
 
 /**
  * DKIM signing and message hygiene in the running distribution: keys made with mta:dkim-keygen,

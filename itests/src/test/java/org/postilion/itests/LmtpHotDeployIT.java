@@ -29,6 +29,7 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 import org.postilion.api.admin.QueueAdmin;
 import org.postilion.testkit.DovecotServer;
+import org.postilion.testkit.SmtpClient;
 
 /**
  * A protocol bundle deployed, updated and removed in the running server while mail flows, against a

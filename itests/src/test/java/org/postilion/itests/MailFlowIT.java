@@ -18,6 +18,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
+import org.postilion.testkit.SmtpClient;
 
 /**
  * The first slice end to end in the real distribution: SMTP in, Derby spool, queue manager, maildir

@@ -40,6 +40,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
+import org.postilion.testkit.SmtpClient;
 
 /**
  * Boots the assembled Postilion distribution (the tar.gz the karaf-assembly module built) in a

@@ -21,6 +21,7 @@ import org.ops4j.pax.exam.util.Filter;
 import org.osgi.framework.Bundle;
 import org.postilion.api.shaping.Rate;
 import org.postilion.api.shaping.TrafficShaping;
+import org.postilion.testkit.SmtpClient;
 import org.postilion.testkit.TestSmtpServer;
 
 /**

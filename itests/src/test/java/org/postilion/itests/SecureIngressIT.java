@@ -36,6 +36,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.FrameworkUtil;
+import org.postilion.testkit.SmtpClient;
 
 /**
  * The listener as the internet meets it: STARTTLS and implicit TLS with the self-signed certificate

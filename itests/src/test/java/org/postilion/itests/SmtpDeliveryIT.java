@@ -14,6 +14,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.postilion.testkit.DnsResponder;
+import org.postilion.testkit.SmtpClient;
 import org.postilion.testkit.TestSmtpServer;
 
 /**

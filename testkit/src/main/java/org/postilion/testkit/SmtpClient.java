@@ -1,4 +1,4 @@
-package org.postilion.itests;
+package org.postilion.testkit;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +33,7 @@ import org.postilion.api.reception.Refusal;
 import org.postilion.api.reception.Submission;
 import org.postilion.smtp.tls.PemCredentials;
 import org.postilion.smtp.tls.TlsSettings;
+import org.postilion.testkit.SmtpClient;
 
 /** TLS, AUTH, CHUNKING and the abuse limits of a listener, through real sockets. */
 class SecureIngressTest {
@@ -101,6 +101,11 @@ class SecureIngressTest {
     return start(mode, s -> s);
   }
 
+  /** A listener without TLS and with these limits. */
+  private int startWithLimits(ListenerSettings.Limits limits) throws Exception {
+    return start(TlsSettings.Mode.OFF, s -> s.withLimits(limits));
+  }
+
   /** A client that trusts exactly the listener's self-signed certificate. */
   private SSLContext clientContext() throws Exception {
     X509Certificate certificate;
@@ -131,7 +136,7 @@ class SecureIngressTest {
   @Test
   void startTlsThenAuthRelaysAnywhereWithTheRolesTenant() throws Exception {
     int port = start(TlsSettings.Mode.STARTTLS);
-    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
+    try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       String ehlo = c.send("EHLO client.test");
       assertTrue(ehlo.contains("STARTTLS"), ehlo);
@@ -165,7 +170,7 @@ class SecureIngressTest {
         start(
             TlsSettings.Mode.STARTTLS,
             s -> s.withAuth(new ListenerSettings.Auth(true, false, 3, Duration.ofMinutes(5))));
-    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
+    try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       assertTrue(c.send("EHLO client.test").contains("AUTH LOGIN PLAIN"));
       expect("501", c.send("AUTH PLAIN %%%not-base64"));
@@ -189,7 +194,7 @@ class SecureIngressTest {
   @Test
   void commandsPipelinedBehindStartTlsAreDiscarded() throws Exception {
     int port = start(TlsSettings.Mode.STARTTLS);
-    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
+    try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       c.send("EHLO client.test");
       c.write("STARTTLS\r\nMAIL FROM:<evil@x.test>\r\n");
@@ -205,9 +210,7 @@ class SecureIngressTest {
   @Test
   void implicitTlsSpeaksTlsFromTheFirstByte() throws Exception {
     int port = start(TlsSettings.Mode.IMPLICIT);
-    SSLSocket socket =
-        (SSLSocket) clientContext().getSocketFactory().createSocket("127.0.0.1", port);
-    try (TestClient c = new TestClient(socket)) {
+    try (SmtpClient c = new SmtpClient(clientContext(), port)) {
       expect("220 mx.test", c.reply());
       String ehlo = c.send("EHLO client.test");
       assertFalse(ehlo.contains("STARTTLS"), ehlo);
@@ -286,7 +289,7 @@ class SecureIngressTest {
         start(
             TlsSettings.Mode.STARTTLS,
             s -> s.withAuth(new ListenerSettings.Auth(false, true, 3, Duration.ofMinutes(5))));
-    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
+    try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       c.send("EHLO client.test");
       assertEquals("530 5.7.0 Authentication required", c.send("MAIL FROM:<a@sender.test>"));
@@ -299,7 +302,7 @@ class SecureIngressTest {
     String message = "From: a@sender.test\r\nSubject: chunks\r\n\r\nfirst line\r\nsecond\r\n";
     String first = message.substring(0, 30);
     String second = message.substring(30);
-    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
+    try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       assertTrue(c.send("EHLO client.test").contains("CHUNKING"));
       c.write("BDAT 5\r\n12345");
@@ -335,7 +338,7 @@ class SecureIngressTest {
     int port = start(TlsSettings.Mode.OFF);
     String message =
         "From: José <josé@exämple.test>\r\nTo: 用户@例子.test\r\nSubject: ¡hola!\r\n\r\nÄö\r\n";
-    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
+    try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       assertTrue(c.send("EHLO client.test").contains("SMTPUTF8"));
       expect("553 5.6.7", utf8(c, "MAIL FROM:<josé@exämple.test>"));
@@ -344,9 +347,9 @@ class SecureIngressTest {
       expect("250", utf8(c, "RCPT TO:<plain@例子.test>"));
       expect("500 5.5.2", utf8(c, "NOOP ünïcode"));
       expect("354", c.send("DATA"));
-      c.out.write((message + ".\r\n").getBytes(StandardCharsets.UTF_8));
+      c.output().write((message + ".\r\n").getBytes(StandardCharsets.UTF_8));
       expect("250", c.reply());
-      c.out.write(new byte[] {'R', 'C', 'P', 'T', ' ', (byte) 0xC3, '\r', '\n'});
+      c.output().write(new byte[] {'R', 'C', 'P', 'T', ' ', (byte) 0xC3, '\r', '\n'});
       expect("500 5.5.2 Invalid UTF-8", c.reply());
     }
     Submission submission = received.get(0);
@@ -356,29 +359,26 @@ class SecureIngressTest {
     assertEquals("UTF8SMTP", submission.receptionProtocol());
   }
 
-  private static String utf8(TestClient c, String command) throws IOException {
-    c.out.write((command + "\r\n").getBytes(StandardCharsets.UTF_8));
-    c.out.flush();
+  private static String utf8(SmtpClient c, String command) throws IOException {
+    c.output().write((command + "\r\n").getBytes(StandardCharsets.UTF_8));
+    c.output().flush();
     return c.reply();
   }
 
   @Test
   void refusesConnectionsBeyondTheLimits() throws Exception {
     int port =
-        start(
-            TlsSettings.Mode.OFF,
-            s ->
-                s.withLimits(
-                    new ListenerSettings.Limits(
-                        10, 1, Duration.ofMinutes(1), Duration.ofMinutes(1), 20, 8192, 10_000)));
-    try (TestClient first = new TestClient(new Socket("127.0.0.1", port))) {
+        startWithLimits(
+            new ListenerSettings.Limits(
+                10, 1, Duration.ofMinutes(1), Duration.ofMinutes(1), 20, 8192, 10_000));
+    try (SmtpClient first = new SmtpClient(port)) {
       expect("220", first.reply());
-      try (TestClient second = new TestClient(new Socket("127.0.0.1", port))) {
+      try (SmtpClient second = new SmtpClient(port)) {
         assertEquals("421 4.7.0 mx.test too many connections from 127.0.0.1", second.reply());
         assertNull(second.reply());
       }
       // Another address of the loopback network is a different client.
-      try (TestClient other = new TestClient("127.0.0.2", port)) {
+      try (SmtpClient other = new SmtpClient("127.0.0.2", port)) {
         expect("220", other.reply());
       }
       expect("250", first.send("NOOP"));
@@ -389,15 +389,12 @@ class SecureIngressTest {
   @Test
   void refusesConnectionsBeyondTheListenersTotalAndDropsSilentSenders() throws Exception {
     int port =
-        start(
-            TlsSettings.Mode.OFF,
-            s ->
-                s.withLimits(
-                    new ListenerSettings.Limits(
-                        1, 0, Duration.ofMinutes(1), Duration.ofSeconds(1), 20, 8192, 10_000)));
-    try (TestClient first = new TestClient(new Socket("127.0.0.1", port))) {
+        startWithLimits(
+            new ListenerSettings.Limits(
+                1, 0, Duration.ofMinutes(1), Duration.ofSeconds(1), 20, 8192, 10_000));
+    try (SmtpClient first = new SmtpClient(port)) {
       expect("220", first.reply());
-      try (TestClient second = new TestClient("127.0.0.2", port)) {
+      try (SmtpClient second = new SmtpClient("127.0.0.2", port)) {
         assertEquals("421 4.3.2 mx.test too many connections", second.reply());
       }
       first.send("EHLO client.test");
@@ -418,13 +415,10 @@ class SecureIngressTest {
   @Test
   void badClientsAreCutOffAndNormalOnesServed() throws Exception {
     int port =
-        start(
-            TlsSettings.Mode.OFF,
-            s ->
-                s.withLimits(
-                    new ListenerSettings.Limits(
-                        10, 10, Duration.ofSeconds(1), Duration.ofSeconds(1), 3, 1000, 2000)));
-    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
+        startWithLimits(
+            new ListenerSettings.Limits(
+                10, 10, Duration.ofSeconds(1), Duration.ofSeconds(1), 3, 1000, 2000));
+    try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       expect("500 5.5.2 line too long", c.send("X".repeat(2 * 1024 * 1024)));
       expect("250", c.send("NOOP"));
@@ -433,7 +427,7 @@ class SecureIngressTest {
       expect("421 4.7.0", c.send("EVER"));
       assertNull(c.reply());
     }
-    try (TestClient c = new TestClient(new Socket("127.0.0.1", port))) {
+    try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       c.send("EHLO client.test");
       c.send("MAIL FROM:<a@sender.test>");

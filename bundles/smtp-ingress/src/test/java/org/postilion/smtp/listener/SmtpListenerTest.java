@@ -19,6 +19,7 @@ import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.reception.Refusal;
 import org.postilion.api.reception.Submission;
 import org.postilion.smtp.tls.TlsSettings;
+import org.postilion.testkit.SmtpClient;
 
 class SmtpListenerTest {
   private final List<Submission> received = new CopyOnWriteArrayList<>();
@@ -78,7 +79,7 @@ class SmtpListenerTest {
   @Test
   void advertisesExtensionsAndQueuesTheExactBytes() throws Exception {
     int port = start("127.0.0.1/32", Set.of(), 1_000_000, 10);
-    try (TestClient c = new TestClient(port)) {
+    try (SmtpClient c = new SmtpClient(port)) {
       assertTrue(c.reply().startsWith("220 mx.test ESMTP Postilion"));
       String ehlo = c.send("EHLO client.test");
       for (String keyword :
@@ -102,7 +103,7 @@ class SmtpListenerTest {
   @Test
   void refusesToRelayForOthersButAcceptsRelayDomains() throws Exception {
     int port = start("10.0.0.0/8", Set.of("local.test"), 1_000_000, 10);
-    try (TestClient c = new TestClient(port)) {
+    try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       c.send("EHLO client.test");
       c.send("MAIL FROM:<a@sender.test>");
@@ -115,7 +116,7 @@ class SmtpListenerTest {
   @Test
   void rejectsBareLineFeedsInData() throws Exception {
     int port = start("127.0.0.1/32", Set.of(), 1_000_000, 10);
-    try (TestClient c = new TestClient(port)) {
+    try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       c.send("EHLO client.test");
       c.send("MAIL FROM:<a@sender.test>");
@@ -131,7 +132,7 @@ class SmtpListenerTest {
   @Test
   void enforcesTheSizeLimitBeforeAndDuringData() throws Exception {
     int port = start("127.0.0.1/32", Set.of(), 1000, 10);
-    try (TestClient c = new TestClient(port)) {
+    try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       c.send("EHLO client.test");
       assertTrue(c.send("MAIL FROM:<a@sender.test> SIZE=5000").startsWith("552 5.3.4"));
@@ -148,7 +149,7 @@ class SmtpListenerTest {
   @Test
   void limitsRecipientsPerMessage() throws Exception {
     int port = start("127.0.0.1/32", Set.of(), 1000, 2);
-    try (TestClient c = new TestClient(port)) {
+    try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       c.send("EHLO client.test");
       c.send("MAIL FROM:<a@sender.test>");
@@ -162,7 +163,7 @@ class SmtpListenerTest {
   void passesOnTheQueueManagersRefusal() throws Exception {
     int port = start("127.0.0.1/32", Set.of(), 1000, 2);
     refusal = new ReceptionException(Response.of(451, "4.3.0", "cannot queue the message now"));
-    try (TestClient c = new TestClient(port)) {
+    try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       c.send("EHLO client.test");
       c.send("MAIL FROM:<a@sender.test>");
