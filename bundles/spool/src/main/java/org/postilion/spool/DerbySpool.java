@@ -1,6 +1,8 @@
 package org.postilion.spool;
 
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.apache.derby.jdbc.EmbeddedDataSource;
 import org.apache.derby.jdbc.EmbeddedDriver;
 import org.osgi.service.component.annotations.Activate;
@@ -58,6 +61,7 @@ public class DerbySpool implements Spool {
 
   private EmbeddedDataSource dataSource;
   private ConnectionPool pool;
+  private Path directory;
 
   @Activate
   void activate(Config config) {
@@ -76,6 +80,7 @@ public class DerbySpool implements Spool {
       // Derby's own diagnostics go next to the database, not into the working directory.
       System.setProperty(
           "derby.stream.error.file", parent.resolve("derby.log").toAbsolutePath().toString());
+      directory = dir.toAbsolutePath();
       dataSource = new EmbeddedDataSource();
       dataSource.setDatabaseName(dir.toAbsolutePath().toString());
       dataSource.setCreateDatabase("create");
@@ -84,6 +89,26 @@ public class DerbySpool implements Spool {
       LOG.info("Spool open at {}", dir.toAbsolutePath());
     } catch (Exception e) {
       throw new SpoolException("cannot open the spool at " + dir.toAbsolutePath(), e);
+    }
+  }
+
+  @Override
+  public long sizeOnDisk() {
+    // A Derby database is a few dozen files: walking them costs less than a query.
+    try (Stream<Path> files = Files.walk(directory)) {
+      return files
+          .filter(Files::isRegularFile)
+          .mapToLong(
+              file -> {
+                try {
+                  return Files.size(file);
+                } catch (IOException e) {
+                  return 0; // removed while we looked: Derby rotates its log files
+                }
+              })
+          .sum();
+    } catch (IOException | UncheckedIOException e) {
+      throw new SpoolException("cannot measure the spool at " + directory, e);
     }
   }
 

@@ -2,6 +2,7 @@ package org.postilion.api.admin;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -14,6 +15,9 @@ import java.util.Optional;
 public interface QueueAdmin {
 
   QueueSummary summary();
+
+  /** Recipients per scheduled queue name, without walking the queues: cheap enough per scrape. */
+  Map<String, QueueCounts> counts();
 
   /** Queued recipients that match, oldest first; all queues when {@code selector} is null. */
   List<QueuedRecipient> list(Selector selector, int limit);

@@ -17,6 +17,11 @@ public interface LocalListener {
     return boundAddress().toString();
   }
 
+  /** Client connections open now. */
+  default int connections() {
+    return 0;
+  }
+
   /** How often the listener refused a client or command, by {@link Refusal#reason()}. */
   default Map<String, Long> refusalCounts() {
     return Map.of();

@@ -46,6 +46,9 @@ public interface Spool {
 
   List<AdminAction> adminActions();
 
+  /** Bytes the spool takes on disk now; cheap enough to ask on every metrics scrape. */
+  long sizeOnDisk();
+
   /** A queued entry and the reply to its last attempt ({@code null} before the first). */
   record StoredEntry(QueueEntry entry, String lastResponse) {}
 }

@@ -49,6 +49,7 @@ import org.postilion.api.admin.AdminAction;
 import org.postilion.api.admin.MessageDetails;
 import org.postilion.api.admin.ProtocolStatus;
 import org.postilion.api.admin.QueueAdmin;
+import org.postilion.api.admin.QueueCounts;
 import org.postilion.api.admin.QueueSummary;
 import org.postilion.api.admin.QueuedRecipient;
 import org.postilion.api.admin.ReadyQueueStatus;
@@ -147,6 +148,7 @@ public class QueueManager implements Reception, QueueAdmin {
   private final Object holdLock = new Object();
 
   private final Set<Batch> inDelivery = ConcurrentHashMap.newKeySet();
+  private final QueueGauges gauges = new QueueGauges();
   private final Set<String> warnedMissing = ConcurrentHashMap.newKeySet();
   private final List<AdminAction> actions = new CopyOnWriteArrayList<>();
   private final Map<String, Throttle> queueThrottles = new ConcurrentHashMap<>();
@@ -240,6 +242,7 @@ public class QueueManager implements Reception, QueueAdmin {
             group.clear();
           }
           group.add(entry);
+          gauges.added(entry);
           count[0]++;
         });
     if (!group.isEmpty()) {
@@ -379,6 +382,7 @@ public class QueueManager implements Reception, QueueAdmin {
           Response.of(451, "4.3.0", "cannot queue the message now, try again later"), e);
     }
     for (QueueEntry entry : entries) {
+      gauges.added(entry);
       emitAtReception(EventType.RECEPTION, message, entry, null, client, received);
     }
     groupIntoBatches(entries).forEach(scheduler::add);
@@ -563,6 +567,7 @@ public class QueueManager implements Reception, QueueAdmin {
       }
     }
     inDelivery.add(batch);
+    gauges.deliveryStarted(batch);
     workers.execute(() -> startDelivery(batch, queue, config, protocol, source.get()));
     return true;
   }
@@ -639,6 +644,12 @@ public class QueueManager implements Reception, QueueAdmin {
     }
   }
 
+  private void deliveryEnded(Batch batch) {
+    if (inDelivery.remove(batch)) {
+      gauges.deliveryEnded(batch);
+    }
+  }
+
   /** Runs on a worker: hands the batch to the protocol and books the outcome when it comes. */
   private void startDelivery(
       Batch batch,
@@ -650,7 +661,8 @@ public class QueueManager implements Reception, QueueAdmin {
       MessageRecord message = spool.message(batch.messageId()).orElse(null);
       if (message == null) {
         LOG.warn("Message {} is no longer in the spool; dropping its schedule", batch.messageId());
-        inDelivery.remove(batch);
+        batch.entries().forEach(gauges::removed);
+        deliveryEnded(batch);
         inFlight.release();
         return;
       }
@@ -680,14 +692,14 @@ public class QueueManager implements Reception, QueueAdmin {
                   "Recording the outcome for {} failed; it stays queued", batch.messageId(), e);
               scheduler.add(batch.dueAt(Instant.now(clock).plusSeconds(60)));
             } finally {
-              inDelivery.remove(batch);
+              deliveryEnded(batch);
               inFlight.release();
             }
           });
     } catch (RuntimeException e) {
       LOG.error("Delivery of {} could not start; it stays queued", batch.messageId(), e);
       scheduler.add(batch.dueAt(Instant.now(clock).plusSeconds(60)));
-      inDelivery.remove(batch);
+      deliveryEnded(batch);
       inFlight.release();
     }
   }
@@ -714,10 +726,12 @@ public class QueueManager implements Reception, QueueAdmin {
       switch (outcome.disposition()) {
         case DELIVERED -> {
           spool.remove(entry.key());
+          gauges.removed(entry);
           emit(EventType.DELIVERY, message, entry, outcome.response(), result, attempt, config);
         }
         case PERMANENT_FAILURE -> {
           spool.remove(entry.key());
+          gauges.removed(entry);
           emit(EventType.BOUNCE, message, entry, outcome.response(), result, attempt, config);
           LOG.info("{} to {} bounced: {}", message.id(), entry.recipient(), outcome.response());
         }
@@ -741,6 +755,9 @@ public class QueueManager implements Reception, QueueAdmin {
     Instant now = Instant.now(clock);
     Instant next = now.plus(config.retry().delayAfter(attempt, ThreadLocalRandom.current()));
     Batch retry = batch.retry(failed, next, attempt);
+    if (batch.attempts() == 0) {
+      gauges.firstFailure(batch.queue(), failed.size());
+    }
     AdminAction bounce = actionFor(AdminAction.Kind.BOUNCE, QueueName.parse(batch.queue()), now);
     if (bounce != null) {
       adminBounce(retry, bounce);
@@ -788,6 +805,7 @@ public class QueueManager implements Reception, QueueAdmin {
       MessageRecord message = spool.message(batch.messageId()).orElse(null);
       for (QueueEntry entry : batch.entries()) {
         spool.remove(entry.key());
+        gauges.removed(entry);
         if (message != null) {
           emit(type, message, entry, response, null, entry.attempts(), config);
         }
@@ -888,6 +906,11 @@ public class QueueManager implements Reception, QueueAdmin {
   }
 
   // --- admin actions ----------------------------------------------------------------------------
+
+  @Override
+  public Map<String, QueueCounts> counts() {
+    return gauges.snapshot();
+  }
 
   @Override
   public AdminAction suspend(Selector selector, Duration duration, String reason) {

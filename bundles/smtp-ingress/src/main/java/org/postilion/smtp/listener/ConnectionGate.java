@@ -39,6 +39,11 @@ final class ConnectionGate extends ChannelInboundHandlerAdapter {
     this.refusals = refusals;
   }
 
+  /** Client connections open now, the refused ones until they are closed included. */
+  int openConnections() {
+    return open.get();
+  }
+
   /** Closes every connection, so none is left to a worker group that is shutting down. */
   void closeAll(Duration wait) {
     channels.close().awaitUninterruptibly(wait.toMillis());

@@ -104,6 +104,10 @@ final class ListenerServer extends AbstractAsyncServer {
     }
   }
 
+  int openConnections() {
+    return gate.openConnections();
+  }
+
   @Override
   public synchronized void unbind() {
     try {

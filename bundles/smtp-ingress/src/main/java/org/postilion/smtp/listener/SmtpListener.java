@@ -42,9 +42,9 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.reception.LocalListener;
 import org.postilion.api.reception.Reception;
-import org.postilion.smtp.auth.Authenticator;
+import org.postilion.api.security.Authenticator;
+import org.postilion.api.security.JaasAuthenticator;
 import org.postilion.smtp.auth.FailedAuthThrottle;
-import org.postilion.smtp.auth.JaasAuthenticator;
 import org.postilion.smtp.auth.PostilionRealm;
 import org.postilion.smtp.tls.ServerTls;
 import org.postilion.smtp.tls.TlsSettings;
@@ -187,6 +187,11 @@ public class SmtpListener implements LocalListener {
   @Override
   public Map<String, Long> refusalCounts() {
     return running.refusals().counts();
+  }
+
+  @Override
+  public int connections() {
+    return running.server().openConnections();
   }
 
   /** Where the listener is bound, with the real port when port 0 was configured. */

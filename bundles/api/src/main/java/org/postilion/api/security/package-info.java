@@ -1,0 +1,2 @@
+/** Checking credentials against Karaf's JAAS realms, shared by the SMTP and HTTP listeners. */
+package org.postilion.api.security;

@@ -1,0 +1,184 @@
+package org.postilion.http.inject;
+
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.regex.Pattern;
+import javax.servlet.Servlet;
+import javax.servlet.http.HttpServlet;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletName;
+import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.reception.Reception;
+import org.postilion.http.inject.Injector.Client;
+import org.postilion.http.inject.Injector.Result;
+import org.postilion.http.security.AccessFilter;
+import org.postilion.http.web.Json;
+import org.postilion.http.web.RequestException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /api/inject/v1} (KumoMTA's JSON request and response) and {@code POST
+ * /api/inject/raw/v1} (RFC 5322 bytes as the body, the envelope in the query or in headers).
+ */
+@Component(service = Servlet.class, configurationPid = "org.postilion.http.inject")
+@HttpWhiteboardServletPattern("/api/inject/*")
+@HttpWhiteboardServletName("postilion-inject")
+@Designate(ocd = InjectServlet.Config.class)
+public class InjectServlet extends HttpServlet {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(InjectServlet.class);
+  private static final Pattern BARE_LINE_FEED = Pattern.compile("(?<!\r)\n");
+  private static final Pattern FIRST_HEADER = Pattern.compile("^[\\x21-\\x39\\x3b-\\x7e]+:");
+
+  @ObjectClassDefinition(
+      name = "Postilion HTTP injection",
+      description = "POST /api/inject/v1 and /api/inject/raw/v1")
+  public @interface Config {
+    @AttributeDefinition(description = "Largest request body in bytes; larger ones get 413")
+    long max__request__size() default 50L * 1024 * 1024;
+
+    @AttributeDefinition(description = "Most recipients in one request")
+    int max__recipients() default 10_000;
+
+    @AttributeDefinition(description = "Longest rendering of one template, in characters")
+    int max__rendered__size() default 20 * 1024 * 1024;
+  }
+
+  @Reference private transient Reception reception;
+
+  private transient volatile Settings settings;
+
+  private record Settings(Config config, Injector injector) {}
+
+  @Activate
+  @Modified
+  void configure(Config config) {
+    settings =
+        new Settings(
+            config, new Injector(new MessageComposer(new Templates(config.max__rendered__size()))));
+  }
+
+  @Override
+  protected void doPost(HttpServletRequest request, HttpServletResponse response)
+      throws IOException {
+    Settings current = settings;
+    String path = request.getPathInfo() == null ? "" : request.getPathInfo();
+    try {
+      Result result =
+          switch (path) {
+            case "/v1" -> injectJson(request, current);
+            case "/raw/v1" -> injectRaw(request, current);
+            default -> throw new RequestException(404, null, "no such endpoint: " + path);
+          };
+      Json.write(response, result.status(), result.outcome());
+    } catch (RequestException e) {
+      Json.error(response, e);
+    } catch (RuntimeException e) {
+      LOG.error("Injection from {} failed", request.getRemoteAddr(), e);
+      Json.write(response, 500, Json.errorBody("internal error: " + e, null));
+    }
+  }
+
+  private Result injectJson(HttpServletRequest request, Settings current)
+      throws IOException, RequestException {
+    byte[] body = Json.body(request, current.config().max__request__size());
+    InjectionRequest parsed = InjectionRequest.parse(Json.parse(body));
+    if (parsed.recipients().size() > current.config().max__recipients()) {
+      throw RequestException.badField(
+          "recipients", "more than " + current.config().max__recipients() + " in one request");
+    }
+    return current.injector().inject(parsed, client(request), reception);
+  }
+
+  private Result injectRaw(HttpServletRequest request, Settings current)
+      throws IOException, RequestException {
+    List<String> senders = envelope(request, "envelope_sender", "X-Envelope-Sender");
+    List<String> recipients = envelope(request, "recipient", "X-Envelope-Recipient");
+    if (senders.size() != 1) {
+      throw RequestException.badField(
+          "envelope_sender",
+          "exactly one is required, as a query parameter or an X-Envelope-Sender header");
+    }
+    String senderProblem = EmailAddresses.problem(senders.get(0));
+    if (senderProblem != null) {
+      throw RequestException.badField("envelope_sender", senderProblem);
+    }
+    if (recipients.isEmpty()) {
+      throw RequestException.badField(
+          "recipient", "at least one is required, as query parameters or X-Envelope-Recipient");
+    }
+    if (recipients.size() > current.config().max__recipients()) {
+      throw RequestException.badField(
+          "recipient", "more than " + current.config().max__recipients() + " in one request");
+    }
+    byte[] body = Json.body(request, current.config().max__request__size());
+    String text = new String(body, StandardCharsets.ISO_8859_1);
+    if (!FIRST_HEADER.matcher(text).find()) {
+      throw RequestException.badField("body", "an RFC 5322 message starting with a header field");
+    }
+    byte[] content =
+        BARE_LINE_FEED.matcher(text).replaceAll("\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    return current
+        .injector()
+        .injectRaw(senders.get(0), recipients, content, client(request), reception);
+  }
+
+  /**
+   * Values from the query string (parsed here so that a form content type cannot make the container
+   * eat the body) and from a header, each comma-separated or repeated.
+   */
+  private static List<String> envelope(
+      HttpServletRequest request, String parameter, String header) {
+    List<String> values = new ArrayList<>();
+    String query = request.getQueryString();
+    if (query != null) {
+      for (String pair : query.split("&")) {
+        int eq = pair.indexOf('=');
+        String name =
+            URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+        if (name.equals(parameter) && eq >= 0) {
+          split(URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8), values);
+        }
+      }
+    }
+    for (String value : Collections.list(request.getHeaders(header))) {
+      split(value, values);
+    }
+    return values;
+  }
+
+  private static void split(String value, List<String> into) {
+    for (String part : value.split(",")) {
+      if (!part.isBlank()) {
+        into.add(part.trim());
+      }
+    }
+  }
+
+  private static Client client(HttpServletRequest request) {
+    return new Client(
+        request.getRemoteAddr(),
+        request.isSecure() ? "HTTPS" : "HTTP",
+        (String) request.getAttribute(AccessFilter.TENANT));
+  }
+
+  @Override
+  protected void doGet(HttpServletRequest request, HttpServletResponse response)
+      throws IOException {
+    response.setHeader("Allow", "POST");
+    Json.write(response, 405, Json.errorBody("use POST", null));
+  }
+}

@@ -1,0 +1,121 @@
+package org.postilion.http.web;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+
+/** Reading and writing the API's JSON: snake_case names, ISO-8601 instants. */
+public final class Json {
+  public static final ObjectMapper MAPPER = mapper();
+
+  private Json() {}
+
+  private static ObjectMapper mapper() {
+    SimpleModule time = new SimpleModule("postilion-time");
+    time.addSerializer(Instant.class, new ToStringSerializer<>(Instant.class));
+    time.addSerializer(Duration.class, new ToStringSerializer<>(Duration.class));
+    return new ObjectMapper()
+        .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .registerModule(time);
+  }
+
+  private static final class ToStringSerializer<T> extends StdSerializer<T> {
+    private static final long serialVersionUID = 1L;
+
+    ToStringSerializer(Class<T> type) {
+      super(type);
+    }
+
+    @Override
+    public void serialize(T value, JsonGenerator out, SerializerProvider provider)
+        throws IOException {
+      out.writeString(value.toString());
+    }
+  }
+
+  /**
+   * The request body, refused with 413 beyond {@code maxBytes} whether or not the client announced
+   * its length.
+   */
+  public static byte[] body(HttpServletRequest request, long maxBytes)
+      throws IOException, RequestException {
+    long announced = request.getContentLengthLong();
+    if (announced > maxBytes) {
+      throw tooLarge(maxBytes);
+    }
+    ByteArrayOutputStream body = new ByteArrayOutputStream(announced > 0 ? (int) announced : 8192);
+    byte[] buffer = new byte[16384];
+    try (InputStream in = request.getInputStream()) {
+      for (int n; (n = in.read(buffer)) >= 0; ) {
+        if (body.size() + n > maxBytes) {
+          throw tooLarge(maxBytes);
+        }
+        body.write(buffer, 0, n);
+      }
+    }
+    return body.toByteArray();
+  }
+
+  private static RequestException tooLarge(long maxBytes) {
+    return new RequestException(413, null, "the body is larger than " + maxBytes + " bytes");
+  }
+
+  /** The body as JSON; a syntax error is a 400 that says where. */
+  public static JsonNode parse(byte[] body) throws RequestException {
+    if (body.length == 0) {
+      throw RequestException.badField(null, "the body is empty; a JSON object is expected");
+    }
+    try {
+      return MAPPER.readTree(body);
+    } catch (JsonProcessingException e) {
+      var at = e.getLocation();
+      throw RequestException.badField(
+          null,
+          "malformed JSON"
+              + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+              + ": "
+              + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw RequestException.badField(null, "the body cannot be read as JSON: " + e.getMessage());
+    }
+  }
+
+  public static void write(HttpServletResponse response, int status, Object body)
+      throws IOException {
+    byte[] bytes = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(body);
+    response.setStatus(status);
+    response.setContentType("application/json");
+    response.setCharacterEncoding("UTF-8");
+    response.setContentLength(bytes.length + 1);
+    response.getOutputStream().write(bytes);
+    response.getOutputStream().write('\n');
+  }
+
+  /** {@code {"error": ..., "field": ...}} with the exception's status. */
+  public static void error(HttpServletResponse response, RequestException e) throws IOException {
+    write(response, e.status(), errorBody(e.getMessage(), e.field()));
+  }
+
+  public static Map<String, Object> errorBody(String message, String field) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("error", field == null ? message : field + ": " + message);
+    if (field != null) {
+      body.put("field", field);
+    }
+    return body;
+  }
+}
