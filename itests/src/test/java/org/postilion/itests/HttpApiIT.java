@@ -1,0 +1,627 @@
+package org.postilion.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.james.mime4j.dom.Entity;
+import org.apache.james.mime4j.dom.Message;
+import org.apache.james.mime4j.dom.Multipart;
+import org.apache.james.mime4j.dom.SingleBody;
+import org.apache.james.mime4j.dom.address.Mailbox;
+import org.apache.james.mime4j.message.DefaultMessageBuilder;
+import org.apache.james.mime4j.stream.MimeConfig;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+
+/**
+ * The HTTP API in the real distribution, through real HTTP requests: injection (builder and raw) to
+ * maildirs read back with mime4j, the admin endpoints, /metrics, access control and bad input.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class HttpApiIT extends PostilionTestSupport {
+  private static final String HTTP_PORT_PROPERTY = "postilion.itest.http.port";
+  private static final String QUEUE_CFG = "etc/org.postilion.queue-itest-http.cfg";
+  private static final String SECURITY_CFG = "org.postilion.http.security.cfg";
+
+  private final HttpClient client =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
+
+  @Override
+  protected Option[] extraOptions() {
+    String httpPort = String.valueOf(freePort());
+    return new Option[] {
+      editConfigurationFilePut("etc/org.ops4j.pax.web.cfg", "org.osgi.service.http.port", httpPort),
+      systemProperty(HTTP_PORT_PROPERTY).value(httpPort),
+      editConfigurationFilePut(QUEUE_CFG, "match.domain", "http.test"),
+      editConfigurationFilePut(QUEUE_CFG, "protocol", "maildir"),
+      editConfigurationFilePut(
+          QUEUE_CFG, "maildir.path", "${karaf.data}/itest-maildir/{tenant}/{campaign}/{user}"),
+    };
+  }
+
+  /** Where the maildir protocol puts a recipient's mail; no tenant leaves its level out. */
+  private static Path maildir(String tenant, String campaign, String user) {
+    Path root = data().resolve("itest-maildir");
+    return (tenant == null ? root : root.resolve(tenant)).resolve(campaign).resolve(user);
+  }
+
+  @Before
+  public void awaitHttpListener() throws InterruptedException {
+    await(
+        "the HTTP API's liveness answer",
+        WAIT,
+        () -> {
+          try {
+            return get("/api/check-liveness/v1", null).statusCode() == 200;
+          } catch (IOException e) {
+            return false;
+          }
+        });
+  }
+
+  // --- injection
+  // ----------------------------------------------------------------------------------
+
+  @Test
+  public void builderMessageLandsInTheMaildirAsMimeThatMime4jReadsBack() throws Exception {
+    byte[] pdf = new byte[3000];
+    for (int i = 0; i < pdf.length; i++) {
+      pdf[i] = (byte) (i * 31);
+    }
+    HttpResponse<String> response =
+        post(
+            "/api/inject/v1",
+            """
+            {"envelope_sender": "news@example.com",
+             "recipients": [{"email": "zoe@http.test", "name": "Zoë Ödegaard"}],
+             "content": {
+               "subject": "Grüße aus Köln – 東京",
+               "from": {"email": "news@example.com", "name": "Die Zeitung"},
+               "headers": {"X-Campaign": "mime"},
+               "text_body": "Plain text, ümlauts and a long line %s",
+               "html_body": "<p>HTML <b>body</b></p>",
+               "attachments": [{"data": "%s", "base64": true,
+                                "content_type": "application/pdf", "file_name": "report.pdf"}]}}
+            """
+                .formatted("x".repeat(120), Base64.getEncoder().encodeToString(pdf)));
+    assertEquals(response.body(), 200, response.statusCode());
+    assertTrue(response.body(), response.body().contains("\"success_count\" : 1"));
+
+    Path box = maildir(null, "mime", "zoe");
+    await("the message in " + box, WAIT, () -> newMessages(box).size() == 1);
+    byte[] delivered = Files.readAllBytes(newMessages(box).get(0));
+    Message message =
+        new DefaultMessageBuilder() {
+          {
+            setMimeEntityConfig(MimeConfig.STRICT);
+          }
+        }.parseMessage(new ByteArrayInputStream(delivered));
+
+    assertEquals("Grüße aus Köln – 東京", message.getSubject());
+    assertEquals("Zoë Ödegaard", ((Mailbox) message.getTo().get(0)).getName());
+    assertEquals("Die Zeitung", message.getFrom().get(0).getName());
+    assertEquals("multipart/mixed", message.getMimeType());
+    Multipart mixed = (Multipart) message.getBody();
+    assertEquals(2, mixed.getCount());
+    Entity alternative = mixed.getBodyParts().get(0);
+    assertEquals("multipart/alternative", alternative.getMimeType());
+    List<Entity> texts = ((Multipart) alternative.getBody()).getBodyParts();
+    assertEquals("text/plain", texts.get(0).getMimeType());
+    assertEquals("quoted-printable", texts.get(0).getContentTransferEncoding());
+    assertEquals(
+        "Plain text, ümlauts and a long line " + "x".repeat(120), text(texts.get(0)).trim());
+    assertEquals("text/html", texts.get(1).getMimeType());
+    assertEquals("<p>HTML <b>body</b></p>", text(texts.get(1)).trim());
+    Entity attachment = mixed.getBodyParts().get(1);
+    assertEquals("application/pdf", attachment.getMimeType());
+    assertEquals("report.pdf", attachment.getFilename());
+    assertEquals("base64", attachment.getContentTransferEncoding());
+    assertTrue(java.util.Arrays.equals(pdf, bytes(attachment)));
+    // Only 7-bit bytes on the wire, lines within RFC 5322's limit.
+    String wire = new String(delivered, StandardCharsets.ISO_8859_1);
+    assertTrue(wire.chars().allMatch(c -> c < 128));
+    assertTrue(wire.lines().allMatch(line -> line.length() <= 998));
+
+    // Operators see the servlets with Pax Web's own command.
+    String servlets = shell("web:servlet-list");
+    assertTrue(servlets, servlets.contains("postilion-inject"));
+    assertTrue(servlets, servlets.contains("/api/inject/*"));
+  }
+
+  @Test
+  public void eachRecipientGetsItsOwnSubstitutions() throws Exception {
+    HttpResponse<String> response =
+        post(
+            "/api/inject/v1",
+            """
+            {"envelope_sender": "shop@example.com",
+             "substitutions": {"shop": "Corner Shop", "items": ["tea", "cake"]},
+             "recipients": [
+               {"email": "amy@http.test", "substitutions": {"name": "Amy", "vip": true}},
+               {"email": "ben@http.test", "substitutions": {"name": "Ben", "vip": false}}],
+             "content": {"subject": "{{ shop }} for {{ name }}", "headers": {"X-Campaign": "subst"},
+               "text_body": "Dear {{ name }}{% if vip %} (VIP){% endif %}:{% for i in items %} {{ loop.index + 1 }}.{{ i }}{% endfor %}"}}
+            """);
+    assertEquals(response.body(), 200, response.statusCode());
+    for (String[] expected :
+        List.of(
+            new String[] {"amy", "Corner Shop for Amy", "Dear Amy (VIP): 1.tea 2.cake"},
+            new String[] {"ben", "Corner Shop for Ben", "Dear Ben: 1.tea 2.cake"})) {
+      Path box = maildir(null, "subst", expected[0]);
+      await("the message in " + box, WAIT, () -> newMessages(box).size() == 1);
+      Message message =
+          new DefaultMessageBuilder().parseMessage(Files.newInputStream(newMessages(box).get(0)));
+      assertEquals(expected[1], message.getSubject());
+      assertEquals(expected[0] + "@http.test", ((Mailbox) message.getTo().get(0)).getAddress());
+      assertEquals(expected[2], text(message).trim());
+    }
+  }
+
+  @Test
+  public void rawInjectionDeliversTheBytesAsSent() throws Exception {
+    String sent =
+        "From: app@example.com\r\nTo: raw@http.test\r\nSubject: raw\r\nX-Campaign: raw\r\n"
+            + "Date: Tue, 24 Nov 2026 10:00:00 +0000\r\nMessage-ID: <raw-1@example.com>\r\n"
+            + "\r\nRaw body.\r\n.leading dot\r\n";
+    HttpResponse<String> response =
+        client.send(
+            request(
+                    "/api/inject/raw/v1?envelope_sender=app%40example.com&recipient=raw%40http.test")
+                .header("Content-Type", "message/rfc822")
+                .header("X-Envelope-Recipient", "raw2@http.test")
+                .POST(BodyPublishers.ofString(sent))
+                .build(),
+            BodyHandlers.ofString());
+    assertEquals(response.body(), 200, response.statusCode());
+    assertTrue(response.body(), response.body().contains("\"success_count\" : 2"));
+    for (String user : List.of("raw", "raw2")) {
+      Path box = maildir(null, "raw", user);
+      await("the message in " + box, WAIT, () -> newMessages(box).size() == 1);
+      assertDeliveredAsSent(
+          sent.replace("X-Campaign: raw\r\n", ""), Files.readAllBytes(newMessages(box).get(0)));
+    }
+    assertTrue(
+        eventLog()
+            .lines()
+            .anyMatch(
+                l ->
+                    l.contains("\"type\":\"Reception\"")
+                        && l.contains("\"recipient\":\"raw2@http.test\"")
+                        && l.contains("\"reception_protocol\":\"HTTP\"")));
+  }
+
+  // --- admin API
+  // ----------------------------------------------------------------------------------
+
+  @Test
+  public void adminEndpointsDoWhatTheShellDoes() throws Exception {
+    String queue = "hold:acme@http.test";
+    // Suspend, then inject: the mail waits and shows in the summary, the listing and the gauges.
+    HttpResponse<String> suspended =
+        post("/api/admin/suspend/v1", "{\"queue\": \"" + queue + "\", \"reason\": \"itest\"}");
+    assertEquals(suspended.body(), 200, suspended.statusCode());
+    String suspensionId = field(suspended.body(), "id");
+    assertTrue(get("/api/admin/suspend/v1", null).body().contains(suspensionId));
+
+    String raw =
+        "From: a@example.com\r\nX-Tenant: acme\r\nX-Campaign: hold\r\nSubject: held\r\n\r\nx\r\n";
+    assertEquals(200, postRaw("held@http.test", raw).statusCode());
+    await(
+        "the held recipient in the summary",
+        WAIT,
+        () -> body("/api/admin/queue-summary/v1").contains("\"name\" : \"" + queue + "\""));
+    String summary = body("/api/admin/queue-summary/v1");
+    assertTrue(summary, summary.contains("\"state\" : \"suspended\""));
+    String listed = body("/api/admin/inspect-sched-q/v1?tenant=acme&campaign=hold");
+    assertTrue(listed, listed.contains("\"recipient\" : \"held@http.test\""));
+    String messageId = field(listed, "message_id");
+    String inspected = body("/api/admin/inspect-message/v1?id=" + messageId);
+    assertTrue(inspected, inspected.contains("\"sender\" : \"a@example.com\""));
+    assertTrue(inspected, inspected.contains("Subject: held"));
+    assertEquals(404, get("/api/admin/inspect-message/v1?id=nosuch", null).statusCode());
+    assertTrue(metrics().contains("scheduled_count{queue=\"" + queue + "\"} 1"));
+
+    HttpResponse<String> resumed = send("DELETE", "/api/admin/suspend/v1?id=" + suspensionId, null);
+    assertEquals(resumed.body(), 200, resumed.statusCode());
+    Path box = maildir("acme", "hold", "held");
+    await("the released message in " + box, WAIT, () -> newMessages(box).size() == 1);
+    assertEquals(
+        404, send("DELETE", "/api/admin/suspend/v1?id=" + suspensionId, null).statusCode());
+    await(
+        "the queue's gauges back to nothing",
+        WAIT,
+        () -> !metrics().contains("scheduled_count{queue=\"" + queue + "\"}"));
+
+    // A bounce catches mail that arrives while it lasts.
+    HttpResponse<String> bounce =
+        post(
+            "/api/admin/bounce/v1",
+            "{\"domain\": \"bounce.http.test\", \"duration\": \"10m\", \"reason\": \"itest\"}");
+    assertEquals(bounce.body(), 200, bounce.statusCode());
+    String bounceId = field(bounce.body(), "id");
+    assertTrue(body("/api/admin/bounce/v1").contains(bounceId));
+    assertEquals(200, postRaw("gone@bounce.http.test", raw).statusCode());
+    await(
+        "an AdminBounce record",
+        WAIT,
+        () -> hasRecord("AdminBounce", "gone@bounce.http.test", "administratively bounced: itest"));
+    assertEquals(200, send("DELETE", "/api/admin/bounce/v1?id=" + bounceId, null).statusCode());
+    assertFalse(body("/api/admin/bounce/v1").contains(bounceId));
+
+    // Mail that failed waits for its retry; retry-now makes it due at once.
+    writeQueueConfig("itest-http-retry", "match.domain = retry.http.test\nprotocol = maildir\n");
+    assertEquals(
+        200,
+        postRaw("again@retry.http.test", "From: a@example.com\r\nSubject: r\r\n\r\nx\r\n")
+            .statusCode());
+    await(
+        "a transient failure",
+        WAIT,
+        () -> hasRecord("TransientFailure", "again@retry.http.test", "maildir.path is not set"));
+    await(
+        "the delayed gauge",
+        WAIT,
+        () -> metrics().contains("delayed_count{queue=\"retry.http.test\"} 1"));
+    assertTrue(body("/api/admin/protocols/v1").contains("\"name\" : \"maildir\""));
+    HttpResponse<String> retried =
+        post("/api/admin/retry-now/v1", "{\"domain\": \"retry.http.test\"}");
+    assertEquals(retried.body(), 200, retried.statusCode());
+    assertTrue(retried.body(), retried.body().contains("\"recipients\" : 1"));
+    await(
+        "the second attempt over and its retry scheduled",
+        WAIT,
+        () -> {
+          String waiting = body("/api/admin/inspect-sched-q/v1?domain=retry.http.test");
+          return waiting.contains("\"attempts\" : 2")
+              && waiting.contains("\"state\" : \"scheduled\"");
+        });
+    // Rebind applies the configuration in force now to waiting mail (held mail stays held).
+    HttpResponse<String> rebound =
+        post("/api/admin/rebind/v1", "{\"domain\": \"retry.http.test\", \"reason\": \"moved\"}");
+    assertEquals(rebound.body(), 200, rebound.statusCode());
+    assertTrue(rebound.body(), rebound.body().contains("\"recipients\" : 1"));
+    await(
+        "an AdminRebind record",
+        WAIT,
+        () -> hasRecord("AdminRebind", "again@retry.http.test", "rebound: moved"));
+
+    HttpResponse<String> noSelector = post("/api/admin/retry-now/v1", "{}");
+    assertEquals(400, noSelector.statusCode());
+    assertTrue(
+        noSelector.body(), noSelector.body().contains("name a domain, tenant, campaign or queue"));
+
+    // The OpenAPI document describes every endpoint used here.
+    String openapi = body("/api/openapi.json");
+    for (String path :
+        List.of(
+            "/api/inject/v1",
+            "/api/inject/raw/v1",
+            "/api/check-liveness/v1",
+            "/api/admin/queue-summary/v1",
+            "/api/admin/inspect-message/v1",
+            "/api/admin/inspect-sched-q/v1",
+            "/api/admin/suspend/v1",
+            "/api/admin/suspend-ready-q/v1",
+            "/api/admin/bounce/v1",
+            "/api/admin/retry-now/v1",
+            "/api/admin/rebind/v1",
+            "/api/admin/protocols/v1",
+            "/metrics")) {
+      assertTrue(path, openapi.contains("\"" + path + "\""));
+    }
+  }
+
+  @Test
+  public void metricsCountersMoveAfterADelivery() throws Exception {
+    long received = counter(metrics(), "total_messages_received{service=\"http_listener\"}");
+    long delivered = counter(metrics(), "total_messages_delivered{service=\"maildir\"}");
+    String raw = "From: a@example.com\r\nX-Campaign: metrics\r\nSubject: m\r\n\r\nx\r\n";
+    assertEquals(200, postRaw("counted@http.test", raw).statusCode());
+    await(
+        "the delivery counted",
+        WAIT,
+        () -> counter(metrics(), "total_messages_delivered{service=\"maildir\"}") == delivered + 1);
+    String metrics = metrics();
+    assertEquals(
+        received + 1, counter(metrics, "total_messages_received{service=\"http_listener\"}"));
+    assertTrue(
+        metrics,
+        counter(metrics, "total_messages_delivered_by_queue{queue=\"metrics:http.test\"}") == 1);
+    assertTrue(metrics, metrics.contains("# TYPE total_messages_delivered counter"));
+    assertTrue(metrics, metrics.contains("connection_count{service=\"esmtp_listener:default\"}"));
+    assertTrue(metrics, counter(metrics, "jvm_memory_used_bytes{area=\"heap\"}") > 0);
+    assertTrue(metrics, counter(metrics, "spool_size_bytes") > 0);
+  }
+
+  // --- access control
+  // -----------------------------------------------------------------------------
+
+  @Test
+  public void untrustedClientsNeedCredentialsAndTheRightOnes() throws Exception {
+    String key = "itest-key-" + System.nanoTime();
+    String hash =
+        HexFormat.of()
+            .formatHex(
+                MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+    writeEtcFile("postilion-api-keys.properties", "keyco-prod = " + hash + ", keyco\n");
+    addUser("http-admin", "admin secret", "admin");
+    addUser("http-user", "user secret", "tenant.userco");
+    String original = Files.readString(etc().resolve(SECURITY_CFG));
+    // Loopback is no longer trusted: this test is now an outside client.
+    writeEtcFile(
+        SECURITY_CFG, "trusted_hosts = 192.0.2.0/24\nrealm = postilion\nadmin_role = admin\n");
+    try {
+      await("loopback no longer trusted", WAIT, () -> status("/metrics") == 401);
+      assertEquals(200, get("/api/check-liveness/v1", null).statusCode());
+
+      HttpResponse<String> anonymous = get("/metrics", null);
+      assertEquals(401, anonymous.statusCode());
+      assertTrue(anonymous.headers().firstValue("WWW-Authenticate").orElse("").contains("Basic"));
+      assertEquals(401, get("/api/admin/bounce/v1", null).statusCode());
+      assertEquals(401, post("/api/inject/v1", "{}").statusCode());
+
+      // A wrong password and an unknown user get the same answer.
+      HttpResponse<String> wrongPassword = get("/metrics", basic("http-admin", "nope"));
+      HttpResponse<String> unknownUser = get("/metrics", basic("nobody", "nope"));
+      assertEquals(401, wrongPassword.statusCode());
+      assertEquals(wrongPassword.body(), unknownUser.body());
+      assertEquals(401, get("/metrics", "Bearer wrong-key").statusCode());
+
+      assertEquals(200, get("/metrics", basic("http-admin", "admin secret")).statusCode());
+      assertEquals(403, get("/metrics", basic("http-user", "user secret")).statusCode());
+      assertEquals(403, get("/api/admin/bounce/v1", "Bearer " + key).statusCode());
+
+      // An API key injects with its tenant, a user with the tenant of its role.
+      String message =
+          "From: a@example.com\r\nX-Tenant: ignored\r\nX-Campaign: keys\r\nSubject: k\r\n\r\nx\r\n";
+      assertEquals(200, sendRaw("bykey@http.test", message, "Bearer " + key).statusCode());
+      assertEquals(
+          200,
+          sendRaw("byuser@http.test", message, basic("http-user", "user secret")).statusCode());
+      Path byKey = maildir("keyco", "keys", "bykey");
+      Path byUser = maildir("userco", "keys", "byuser");
+      await("mail injected with the key", WAIT, () -> newMessages(byKey).size() == 1);
+      await("mail injected by the user", WAIT, () -> newMessages(byUser).size() == 1);
+    } finally {
+      writeEtcFile(SECURITY_CFG, original);
+      await("loopback trusted again", WAIT, () -> status("/metrics") == 200);
+    }
+  }
+
+  // --- bad input
+  // ----------------------------------------------------------------------------------
+
+  @Test
+  public void badRequestsGetJsonErrorsNamingTheFieldAndQueueNothingWrong() throws Exception {
+    HttpResponse<String> broken = post("/api/inject/v1", "{\"envelope_sender\": ");
+    assertEquals(400, broken.statusCode());
+    assertTrue(broken.body(), broken.body().contains("malformed JSON at line 1"));
+
+    HttpResponse<String> noRecipients =
+        post("/api/inject/v1", "{\"envelope_sender\": \"a@example.com\", \"content\": \"x\"}");
+    assertEquals(400, noRecipients.statusCode());
+    assertTrue(noRecipients.body(), noRecipients.body().contains("\"field\" : \"recipients\""));
+
+    HttpResponse<String> badSender =
+        post(
+            "/api/inject/v1",
+            "{\"envelope_sender\": \"a@@x\", \"recipients\": [{\"email\": \"b@http.test\"}], \"content\": \"x\"}");
+    assertEquals(400, badSender.statusCode());
+    assertTrue(badSender.body(), badSender.body().contains("\"field\" : \"envelope_sender\""));
+
+    // One good recipient, one invalid address, one unknown variable: only the good one is queued.
+    HttpResponse<String> partial =
+        post(
+            "/api/inject/v1",
+            """
+            {"envelope_sender": "a@example.com",
+             "recipients": [{"email": "good@http.test", "substitutions": {"name": "G"}},
+                            {"email": "no-at-sign"},
+                            {"email": "typo@http.test", "substitutions": {"nmae": "T"}}],
+             "content": {"subject": "Hi {{ name }}", "headers": {"X-Campaign": "partial"}, "text_body": "x"}}
+            """);
+    assertEquals(422, partial.statusCode());
+    assertTrue(partial.body(), partial.body().contains("\"success_count\" : 1"));
+    assertTrue(partial.body(), partial.body().contains("\"fail_count\" : 2"));
+    assertTrue(partial.body(), partial.body().contains("recipients[1].email"));
+    assertTrue(partial.body(), partial.body().contains("unknown template variable 'name'"));
+    await(
+        "the good one delivered",
+        WAIT,
+        () -> newMessages(maildir(null, "partial", "good")).size() == 1);
+    assertFalse(hasRecord("Reception", "typo@http.test", ""));
+
+    HttpResponse<String> getInject = get("/api/inject/v1", null);
+    assertEquals(405, getInject.statusCode());
+    HttpResponse<String> noSender =
+        client.send(
+            request("/api/inject/raw/v1?recipient=b%40http.test")
+                .POST(BodyPublishers.ofString("Subject: x\r\n\r\nx\r\n"))
+                .build(),
+            BodyHandlers.ofString());
+    assertEquals(400, noSender.statusCode());
+    assertTrue(noSender.body(), noSender.body().contains("\"field\" : \"envelope_sender\""));
+    HttpResponse<String> notAMessage =
+        client.send(
+            request("/api/inject/raw/v1?envelope_sender=a%40example.com&recipient=b%40http.test")
+                .POST(BodyPublishers.ofString("just text, no header\r\n"))
+                .build(),
+            BodyHandlers.ofString());
+    assertEquals(400, notAMessage.statusCode());
+
+    // An oversized body is refused without being read to the end. Without a sender the request
+    // is a 400 under the old limit, so nothing is queued while the new one comes into force.
+    String originalInject = Files.readString(etc().resolve("org.postilion.http.inject.cfg"));
+    String big =
+        "{\"recipients\": [{\"email\": \"big@http.test\"}], \"content\": \""
+            + "x".repeat(5000)
+            + "\"}";
+    writeEtcFile("org.postilion.http.inject.cfg", "max_request_size = 2048\n");
+    try {
+      await("the smaller limit", WAIT, () -> status("POST", "/api/inject/v1", big) == 413);
+      HttpResponse<String> tooLarge = post("/api/inject/v1", big);
+      assertTrue(tooLarge.body(), tooLarge.body().contains("larger than 2048 bytes"));
+    } finally {
+      writeEtcFile("org.postilion.http.inject.cfg", originalInject);
+      await("the limit restored", WAIT, () -> status("POST", "/api/inject/v1", big) == 400);
+    }
+  }
+
+  // --- helpers
+  // ------------------------------------------------------------------------------------
+
+  private static void addUser(String name, String password, String role) throws Exception {
+    Path users = etc().resolve("postilion-users.properties");
+    Files.writeString(
+        users,
+        Files.readString(users) + name + " = " + password + "," + role + "\n",
+        StandardCharsets.UTF_8);
+    await(
+        "the password of " + name + " hashed",
+        WAIT,
+        () -> {
+          try {
+            return Files.readString(users).contains(name + " = {CRYPT}$2a$");
+          } catch (IOException e) {
+            return false;
+          }
+        });
+  }
+
+  private static String basic(String user, String password) {
+    return "Basic "
+        + Base64.getEncoder()
+            .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static HttpRequest.Builder request(String path) {
+    return HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + Integer.getInteger(HTTP_PORT_PROPERTY) + path))
+        .timeout(Duration.ofSeconds(30));
+  }
+
+  private HttpResponse<String> send(String method, String path, String json) throws IOException {
+    HttpRequest.Builder request = request(path).header("Content-Type", "application/json");
+    request.method(method, json == null ? BodyPublishers.noBody() : BodyPublishers.ofString(json));
+    try {
+      return client.send(request.build(), BodyHandlers.ofString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
+  }
+
+  private HttpResponse<String> post(String path, String json) throws IOException {
+    return send("POST", path, json);
+  }
+
+  private HttpResponse<String> get(String path, String authorization) throws IOException {
+    HttpRequest.Builder request = request(path).GET();
+    if (authorization != null) {
+      request.header("Authorization", authorization);
+    }
+    try {
+      return client.send(request.build(), BodyHandlers.ofString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
+  }
+
+  private String body(String path) {
+    try {
+      HttpResponse<String> response = get(path, null);
+      assertEquals(response.body(), 200, response.statusCode());
+      return response.body();
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private int status(String path) {
+    return status("GET", path, null);
+  }
+
+  private int status(String method, String path, String json) {
+    try {
+      return send(method, path, json).statusCode();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  private String metrics() {
+    return body("/metrics");
+  }
+
+  private HttpResponse<String> postRaw(String recipient, String message) throws Exception {
+    return sendRaw(recipient, message, null);
+  }
+
+  private HttpResponse<String> sendRaw(String recipient, String message, String authorization)
+      throws Exception {
+    HttpRequest.Builder request =
+        request("/api/inject/raw/v1?envelope_sender=a%40example.com")
+            .header("X-Envelope-Recipient", recipient)
+            .POST(BodyPublishers.ofString(message));
+    if (authorization != null) {
+      request.header("Authorization", authorization);
+    }
+    return client.send(request.build(), BodyHandlers.ofString());
+  }
+
+  /** The first string value of a JSON field in a pretty-printed body. */
+  private static String field(String json, String name) {
+    Matcher m = Pattern.compile("\"" + name + "\" : \"([^\"]+)\"").matcher(json);
+    assertTrue(json, m.find());
+    return m.group(1);
+  }
+
+  /** A sample's value in Prometheus text; 0 when the series does not exist yet. */
+  private static long counter(String metrics, String series) {
+    return metrics
+        .lines()
+        .filter(line -> line.startsWith(series + " "))
+        .mapToLong(line -> Long.parseLong(line.substring(series.length() + 1).trim()))
+        .findFirst()
+        .orElse(0);
+  }
+
+  private static byte[] bytes(Entity entity) throws IOException {
+    return ((SingleBody) entity.getBody()).getInputStream().readAllBytes();
+  }
+
+  private static String text(Entity entity) throws IOException {
+    return new String(bytes(entity), StandardCharsets.UTF_8);
+  }
+}
