@@ -17,13 +17,18 @@ import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.KeyStore;
 import java.security.MessageDigest;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.apache.james.mime4j.dom.Entity;
 import org.apache.james.mime4j.dom.Message;
 import org.apache.james.mime4j.dom.Multipart;
@@ -89,8 +94,7 @@ public class HttpApiIT extends PostilionTestSupport {
         });
   }
 
-  // --- injection
-  // ----------------------------------------------------------------------------------
+  // --- injection ---
 
   @Test
   public void builderMessageLandsInTheMaildirAsMimeThatMime4jReadsBack() throws Exception {
@@ -220,8 +224,7 @@ public class HttpApiIT extends PostilionTestSupport {
                         && l.contains("\"reception_protocol\":\"HTTP\"")));
   }
 
-  // --- admin API
-  // ----------------------------------------------------------------------------------
+  // --- admin API ---
 
   @Test
   public void adminEndpointsDoWhatTheShellDoes() throws Exception {
@@ -363,8 +366,7 @@ public class HttpApiIT extends PostilionTestSupport {
     assertTrue(metrics, counter(metrics, "spool_size_bytes") > 0);
   }
 
-  // --- access control
-  // -----------------------------------------------------------------------------
+  // --- access control ---
 
   @Test
   public void untrustedClientsNeedCredentialsAndTheRightOnes() throws Exception {
@@ -418,8 +420,127 @@ public class HttpApiIT extends PostilionTestSupport {
     }
   }
 
-  // --- bad input
-  // ----------------------------------------------------------------------------------
+  // --- HTTPS ---
+
+  @Test
+  public void httpsFromPemFilesFollowsARenewedCertificateAndSurvivesABrokenOne() throws Exception {
+    Path folder = data().resolve("itest-https");
+    Files.createDirectories(folder);
+    Path certificate = folder.resolve("cert.pem");
+    Path key = folder.resolve("key.pem");
+    Path first = selfSigned(folder, "first");
+    Path second = selfSigned(folder, "second");
+    install(first, certificate, key);
+    int httpsPort = freePort();
+    String original = Files.readString(etc().resolve("org.postilion.http.tls.cfg"));
+    writeEtcFile(
+        "org.postilion.http.tls.cfg",
+        "tls.certificate = "
+            + certificate
+            + "\ntls.private_key = "
+            + key
+            + "\ntls.port = "
+            + httpsPort
+            + "\n");
+    try {
+      await("HTTPS with the first certificate", WAIT, () -> httpsStatus(httpsPort, first) == 200);
+      assertEquals(200, get("/api/check-liveness/v1", null).statusCode());
+
+      install(second, certificate, key);
+      await(
+          "HTTPS with the renewed certificate", WAIT, () -> httpsStatus(httpsPort, second) == 200);
+      assertEquals(-1, httpsStatus(httpsPort, first));
+
+      // A key that does not load leaves the certificate in force.
+      Files.writeString(key, "-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n");
+      await(
+          "the broken key reported",
+          WAIT,
+          () ->
+              karafLog()
+                  .contains(
+                      "HTTPS certificate " + certificate + " and key " + key + " do not load"));
+      assertEquals(200, httpsStatus(httpsPort, second));
+    } finally {
+      writeEtcFile("org.postilion.http.tls.cfg", original);
+    }
+    await("HTTPS off again", WAIT, () -> httpsStatus(httpsPort, second) == -1);
+    awaitHttpListener();
+  }
+
+  /** A certificate for 127.0.0.1 and its EC key from openssl, in {@code <name>.crt/.key}. */
+  private static Path selfSigned(Path folder, String name) throws Exception {
+    Path prefix = folder.resolve(name);
+    Process openssl =
+        new ProcessBuilder(
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=" + name,
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                prefix + ".key",
+                "-out",
+                prefix + ".crt")
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(openssl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(output, 0, openssl.waitFor());
+    return prefix;
+  }
+
+  /** Puts a pair in place the way a renewal tool would: each file whole, the key first. */
+  private static void install(Path pair, Path certificate, Path key) throws IOException {
+    replace(Path.of(pair + ".key"), key);
+    replace(Path.of(pair + ".crt"), certificate);
+  }
+
+  private static void replace(Path source, Path target) throws IOException {
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    Files.copy(source, tmp, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** The liveness status over HTTPS trusting only {@code pair}'s certificate; -1 when TLS fails. */
+  private static int httpsStatus(int port, Path pair) {
+    try (var in = Files.newInputStream(Path.of(pair + ".crt"))) {
+      KeyStore trusted = KeyStore.getInstance("PKCS12");
+      trusted.load(null, null);
+      trusted.setCertificateEntry(
+          "server", CertificateFactory.getInstance("X.509").generateCertificate(in));
+      TrustManagerFactory trust =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(trusted);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, trust.getTrustManagers(), null);
+      HttpClient https =
+          HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(2)).build();
+      URI uri = URI.create("https://127.0.0.1:" + port + "/api/check-liveness/v1");
+      return https
+          .send(
+              HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+              BodyHandlers.ofString())
+          .statusCode();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    } catch (java.security.GeneralSecurityException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  // --- bad input ---
 
   @Test
   public void badRequestsGetJsonErrorsNamingTheFieldAndQueueNothingWrong() throws Exception {
@@ -497,8 +618,7 @@ public class HttpApiIT extends PostilionTestSupport {
     }
   }
 
-  // --- helpers
-  // ------------------------------------------------------------------------------------
+  // --- helpers ---
 
   private static void addUser(String name, String password, String role) throws Exception {
     Path users = etc().resolve("postilion-users.properties");

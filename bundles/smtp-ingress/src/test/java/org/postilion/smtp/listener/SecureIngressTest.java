@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.Refusal;
 import org.postilion.api.reception.Submission;
-import org.postilion.smtp.tls.PemCredentials;
+import org.postilion.api.tls.PemCredentials;
 import org.postilion.smtp.tls.TlsSettings;
 import org.postilion.testkit.SmtpClient;
 

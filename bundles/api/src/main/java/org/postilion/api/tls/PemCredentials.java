@@ -1,4 +1,4 @@
-package org.postilion.smtp.tls;
+package org.postilion.api.tls;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
@@ -18,6 +19,7 @@ import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
@@ -85,10 +87,10 @@ public record PemCredentials(List<X509Certificate> chain, PrivateKey key) {
       while ((object = pem.readObject()) != null) {
         JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
         if (object instanceof PEMKeyPair pair) {
-          return converter.getPrivateKey(pair.getPrivateKeyInfo());
+          return jdkKey(converter.getPrivateKey(pair.getPrivateKeyInfo()));
         }
         if (object instanceof PrivateKeyInfo info) {
-          return converter.getPrivateKey(info);
+          return jdkKey(converter.getPrivateKey(info));
         }
         if (object instanceof PEMEncryptedKeyPair
             || object instanceof PKCS8EncryptedPrivateKeyInfo) {
@@ -96,6 +98,26 @@ public record PemCredentials(List<X509Certificate> chain, PrivateKey key) {
         }
       }
       throw new IOException(file + " holds no PEM private key");
+    }
+  }
+
+  /**
+   * The same key from the JDK's own provider. Where Bouncy Castle is a registered provider (as in
+   * Karaf) the converter hands out its keys, named "ECDSA" rather than "EC", which neither the
+   * checks here nor every TLS stack expect.
+   */
+  private static PrivateKey jdkKey(PrivateKey key) throws IOException {
+    String algorithm =
+        switch (key.getAlgorithm()) {
+          case "EC", "ECDSA" -> "EC";
+          case "EdDSA" -> "Ed25519";
+          default -> key.getAlgorithm();
+        };
+    try {
+      return KeyFactory.getInstance(algorithm)
+          .generatePrivate(new PKCS8EncodedKeySpec(key.getEncoded()));
+    } catch (GeneralSecurityException e) {
+      throw new IOException("unsupported key algorithm " + key.getAlgorithm(), e);
     }
   }
 
@@ -124,11 +146,20 @@ public record PemCredentials(List<X509Certificate> chain, PrivateKey key) {
     }
   }
 
-  /** A server context with these credentials; protocols and ciphers are set per connection. */
-  public SSLContext serverContext() throws GeneralSecurityException, IOException {
+  /**
+   * A PKCS#12 key store holding the key and chain under {@code alias}, for servers that want one.
+   */
+  public KeyStore keyStore(String alias, char[] password)
+      throws GeneralSecurityException, IOException {
     KeyStore store = KeyStore.getInstance("PKCS12");
     store.load(null, null);
-    store.setKeyEntry("server", key, IN_MEMORY_PASSWORD, chain.toArray(new X509Certificate[0]));
+    store.setKeyEntry(alias, key, password, chain.toArray(new X509Certificate[0]));
+    return store;
+  }
+
+  /** A server context with these credentials; protocols and ciphers are set per connection. */
+  public SSLContext serverContext() throws GeneralSecurityException, IOException {
+    KeyStore store = keyStore("server", IN_MEMORY_PASSWORD);
     KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
     keys.init(store, IN_MEMORY_PASSWORD);
     SSLContext context = SSLContext.getInstance("TLS");
