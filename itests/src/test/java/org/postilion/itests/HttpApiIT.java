@@ -265,6 +265,20 @@ public class HttpApiIT extends PostilionTestSupport {
         WAIT,
         () -> !metrics().contains("scheduled_count{queue=\"" + queue + "\"}"));
 
+    // A destination site's ready queues can be held too, and released by id.
+    HttpResponse<String> readyHeld =
+        post(
+            "/api/admin/suspend-ready-q/v1",
+            "{\"name\": \"mx.example.net\", \"duration\": \"1h\", \"reason\": \"itest\"}");
+    assertEquals(readyHeld.body(), 200, readyHeld.statusCode());
+    assertTrue(readyHeld.body(), readyHeld.body().contains("\"kind\" : \"SUSPEND_READY\""));
+    String readyId = field(readyHeld.body(), "id");
+    assertTrue(body("/api/admin/suspend/v1").contains("\"site\" : \"mx.example.net\""));
+    assertEquals(200, send("DELETE", "/api/admin/suspend/v1?id=" + readyId, null).statusCode());
+    assertFalse(body("/api/admin/suspend/v1").contains(readyId));
+    assertEquals(
+        400, post("/api/admin/suspend-ready-q/v1", "{\"reason\": \"no site\"}").statusCode());
+
     // A bounce catches mail that arrives while it lasts.
     HttpResponse<String> bounce =
         post(

@@ -120,7 +120,10 @@ public class AccessFilter implements Filter {
       throws IOException, ServletException {
     HttpServletRequest request = (HttpServletRequest) req;
     HttpServletResponse response = (HttpServletResponse) res;
-    Need need = need(request.getRequestURI().substring(request.getContextPath().length()));
+    // The path as the container resolved it ("..", escapes), so it names the servlet that runs.
+    String path =
+        request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
+    Need need = need(path);
     if (need == Need.NOTHING) {
       chain.doFilter(request, response);
       return;
