@@ -18,9 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
 import java.security.MessageDigest;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -28,7 +26,6 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.apache.james.mime4j.dom.Entity;
 import org.apache.james.mime4j.dom.Message;
 import org.apache.james.mime4j.dom.Multipart;
@@ -526,16 +523,8 @@ public class HttpApiIT extends PostilionTestSupport {
 
   /** The liveness status over HTTPS trusting only {@code pair}'s certificate; -1 when TLS fails. */
   private static int httpsStatus(int port, Path pair) {
-    try (var in = Files.newInputStream(Path.of(pair + ".crt"))) {
-      KeyStore trusted = KeyStore.getInstance("PKCS12");
-      trusted.load(null, null);
-      trusted.setCertificateEntry(
-          "server", CertificateFactory.getInstance("X.509").generateCertificate(in));
-      TrustManagerFactory trust =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      trust.init(trusted);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, trust.getTrustManagers(), null);
+    try {
+      SSLContext context = trusting(Path.of(pair + ".crt"));
       HttpClient https =
           HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(2)).build();
       URI uri = URI.create("https://127.0.0.1:" + port + "/api/check-liveness/v1");
@@ -549,7 +538,7 @@ public class HttpApiIT extends PostilionTestSupport {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return -1;
-    } catch (java.security.GeneralSecurityException e) {
+    } catch (Exception e) {
       throw new AssertionError(e);
     }
   }

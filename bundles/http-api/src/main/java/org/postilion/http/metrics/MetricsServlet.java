@@ -6,7 +6,6 @@ import java.lang.management.MemoryUsage;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import javax.servlet.Servlet;
 import javax.servlet.http.HttpServlet;
 import javax.servlet.http.HttpServletRequest;
@@ -44,16 +43,9 @@ public class MetricsServlet extends HttpServlet implements EventListener {
   @Reference private transient QueueAdmin admin;
   @Reference private transient Spool spool;
 
-  private final transient List<LocalListener> listeners = new CopyOnWriteArrayList<>();
-
+  /** Replaced whole by Declarative Services as listeners come and go. */
   @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-  void addListener(LocalListener listener) {
-    listeners.add(listener);
-  }
-
-  void removeListener(LocalListener listener) {
-    listeners.remove(listener);
-  }
+  private transient volatile List<LocalListener> listeners;
 
   @Override
   public void onEvent(EventRecord record) {

@@ -27,6 +27,7 @@ import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardFilterPatter
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.net.Cidr;
 import org.postilion.api.security.Authenticator;
 import org.postilion.api.security.JaasAuthenticator;
 import org.postilion.http.web.Json;

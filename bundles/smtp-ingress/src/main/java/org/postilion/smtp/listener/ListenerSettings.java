@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.postilion.api.config.LocalHost;
+import org.postilion.api.net.Cidr;
 import org.postilion.smtp.tls.TlsSettings;
 
 /** A listener's validated settings. */

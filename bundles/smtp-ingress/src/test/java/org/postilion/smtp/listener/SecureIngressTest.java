@@ -28,6 +28,7 @@ import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postilion.api.net.Cidr;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.Refusal;
 import org.postilion.api.reception.Submission;

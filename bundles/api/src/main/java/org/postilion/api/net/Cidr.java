@@ -1,15 +1,15 @@
-package org.postilion.smtp.listener;
+package org.postilion.api.net;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
 /** An IPv4 or IPv6 network, {@code 10.0.0.0/8} or {@code ::1/128}; a bare address is one host. */
-record Cidr(byte[] network, int prefixLength) {
+public record Cidr(byte[] network, int prefixLength) {
 
   /**
    * @throws IllegalArgumentException naming the text when it is not an address or network
    */
-  static Cidr parse(String text) {
+  public static Cidr parse(String text) {
     String value = text.trim();
     int slash = value.indexOf('/');
     String address = slash < 0 ? value : value.substring(0, slash);
@@ -36,7 +36,7 @@ record Cidr(byte[] network, int prefixLength) {
     return new Cidr(bytes, prefix);
   }
 
-  boolean contains(InetAddress address) {
+  public boolean contains(InetAddress address) {
     byte[] candidate = address.getAddress();
     if (candidate.length != network.length) {
       return false;
@@ -53,5 +53,14 @@ record Cidr(byte[] network, int prefixLength) {
     }
     int mask = 0xFF << (8 - remainingBits);
     return (candidate[fullBytes] & mask) == (network[fullBytes] & mask);
+  }
+
+  @Override
+  public String toString() {
+    try {
+      return InetAddress.getByAddress(network).getHostAddress() + "/" + prefixLength;
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException("a network of 4 or 16 bytes is an address", e);
+    }
   }
 }

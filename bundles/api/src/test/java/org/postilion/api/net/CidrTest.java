@@ -1,4 +1,4 @@
-package org.postilion.smtp.listener;
+package org.postilion.api.net;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
