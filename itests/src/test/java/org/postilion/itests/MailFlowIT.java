@@ -74,7 +74,8 @@ public class MailFlowIT extends PostilionTestSupport {
             "org.postilion.smtp.ingress",
             "org.postilion.delivery.maildir",
             "org.postilion.delivery.smtp",
-            "org.postilion.dkim"),
+            "org.postilion.dkim",
+            "org.postilion.http"),
         active);
   }
 

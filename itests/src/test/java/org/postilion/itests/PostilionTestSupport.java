@@ -300,8 +300,12 @@ public abstract class PostilionTestSupport {
   protected static String eventLog() {
     try (Stream<Path> files = Files.list(data().resolve("log"))) {
       StringBuilder all = new StringBuilder();
+      // The files still written to: closed ones are compressed.
       for (Path file :
-          files.filter(f -> f.getFileName().toString().startsWith("events-")).toList()) {
+          files
+              .filter(f -> f.getFileName().toString().startsWith("events-"))
+              .filter(f -> f.getFileName().toString().endsWith(".jsonl"))
+              .toList()) {
         all.append(Files.readString(file, StandardCharsets.UTF_8));
       }
       return all.toString();
