@@ -1,8 +1,11 @@
 package org.postilion.api.message;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * The header section of an RFC 5322 message, split into fields without copying: each field is a
@@ -68,6 +71,23 @@ public final class HeaderSection {
   /** Whether a field with the given name exists. */
   public boolean has(String name) {
     return fields.stream().anyMatch(f -> f.is(name));
+  }
+
+  /**
+   * The message without the fields named in {@code remove} (lower-case names; folded lines go with
+   * their field) and with {@code append} (whole fields, CRLF-terminated) at the end of the header
+   * section. Everything else stays byte for byte.
+   */
+  public byte[] edit(Set<String> remove, String append) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(message.length + append.length());
+    for (Field field : fields) {
+      if (!remove.contains(field.name().toLowerCase(Locale.ROOT))) {
+        out.write(message, field.start(), field.end() - field.start());
+      }
+    }
+    out.writeBytes(append.getBytes(StandardCharsets.UTF_8));
+    out.write(message, end, message.length - end);
+    return out.toByteArray();
   }
 
   /** Where the header section ends: after the CRLF of its last field. */

@@ -15,6 +15,9 @@ public final class ReceivedMessage {
   private final Submission submission;
   private final Map<String, String> meta = new LinkedHashMap<>();
   private byte[] content;
+  private String tenant;
+  private String campaign;
+  private String queue;
 
   public ReceivedMessage(String id, Instant receivedAt, Submission submission, byte[] content) {
     this.id = id;
@@ -54,5 +57,34 @@ public final class ReceivedMessage {
 
   public void putMeta(String key, String value) {
     meta.put(key, value);
+  }
+
+  /** The tenant the queue manager found (authenticated user, then header), or a filter's choice. */
+  public String tenant() {
+    return tenant;
+  }
+
+  public void tenant(String tenant) {
+    this.tenant = tenant;
+  }
+
+  public String campaign() {
+    return campaign;
+  }
+
+  public void campaign(String campaign) {
+    this.campaign = campaign;
+  }
+
+  /**
+   * A scheduled queue name ({@code campaign:tenant@domain}) that a filter chose for every
+   * recipient, or {@code null} to name each recipient's queue from tenant, campaign and domain.
+   */
+  public String queue() {
+    return queue;
+  }
+
+  public void queue(String queue) {
+    this.queue = queue;
   }
 }

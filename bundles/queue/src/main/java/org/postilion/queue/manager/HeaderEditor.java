@@ -1,6 +1,5 @@
 package org.postilion.queue.manager;
 
-import java.io.ByteArrayOutputStream;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -23,17 +22,13 @@ final class HeaderEditor {
    */
   static Result remove(byte[] message, Set<String> names) {
     HeaderSection header = HeaderSection.parse(message);
-    ByteArrayOutputStream out = new ByteArrayOutputStream(message.length);
     Map<String, String> removed = new HashMap<>();
     for (HeaderSection.Field field : header.fields()) {
       String name = field.name().toLowerCase(Locale.ROOT);
       if (names.contains(name)) {
         removed.putIfAbsent(name, header.value(field));
-      } else {
-        out.write(message, field.start(), field.end() - field.start());
       }
     }
-    out.write(message, header.end(), message.length - header.end());
-    return new Result(removed.isEmpty() ? message : out.toByteArray(), removed);
+    return new Result(removed.isEmpty() ? message : header.edit(names, ""), removed);
   }
 }

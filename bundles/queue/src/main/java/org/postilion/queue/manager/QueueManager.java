@@ -356,22 +356,29 @@ public class QueueManager implements Reception, QueueAdmin {
     String campaign = queueNamePart(edited.removed().get(campaignHeader));
     Instant now = Instant.now(clock);
     String id = MessageIds.next(now.toEpochMilli());
-    List<QueueEntry> entries = new ArrayList<>();
-    for (int i = 0; i < submission.recipients().size(); i++) {
-      String recipient = submission.recipients().get(i);
-      QueueName queue = QueueName.of(campaign, tenant, Addresses.domainOf(recipient));
-      entries.add(new QueueEntry(new EntryKey(id, i), recipient, queue.toString(), now, now, 0));
-    }
     ReceivedMessage received = new ReceivedMessage(id, now, submission, edited.content());
+    received.tenant(tenant);
+    received.campaign(campaign);
     PeerAddress client = new PeerAddress(submission.heloName(), submission.peerAddress());
     try {
       runFilters(received);
     } catch (ReceptionException e) {
       MessageRecord refused = messageRecord(received, tenant, campaign);
-      for (QueueEntry entry : entries) {
+      for (QueueEntry entry : entries(received, id, now)) {
         emitAtReception(EventType.REJECTION, refused, entry, e.response(), client, received);
       }
       throw e;
+    }
+    // Filters (policy routes) may have chosen another tenant, campaign or queue.
+    tenant = queueNamePart(received.tenant());
+    campaign = queueNamePart(received.campaign());
+    List<QueueEntry> entries;
+    try {
+      entries = entries(received, id, now);
+    } catch (IllegalArgumentException e) {
+      LOG.error("A reception filter chose an invalid queue for {}", id, e);
+      throw new ReceptionException(
+          Response.of(451, "4.3.0", "cannot queue the message now, try again later"), e);
     }
     MessageRecord message = messageRecord(received, tenant, campaign);
     try {
@@ -387,6 +394,22 @@ public class QueueManager implements Reception, QueueAdmin {
     }
     groupIntoBatches(entries).forEach(scheduler::add);
     return id;
+  }
+
+  /** One entry per recipient, in the queue a filter chose or the one its domain names. */
+  private static List<QueueEntry> entries(ReceivedMessage received, String id, Instant now) {
+    String tenant = queueNamePart(received.tenant());
+    String campaign = queueNamePart(received.campaign());
+    QueueName chosen = received.queue() == null ? null : QueueName.parse(received.queue());
+    List<QueueEntry> entries = new ArrayList<>();
+    List<String> recipients = received.submission().recipients();
+    for (int i = 0; i < recipients.size(); i++) {
+      String recipient = recipients.get(i);
+      QueueName queue =
+          chosen != null ? chosen : QueueName.of(campaign, tenant, Addresses.domainOf(recipient));
+      entries.add(new QueueEntry(new EntryKey(id, i), recipient, queue.toString(), now, now, 0));
+    }
+    return entries;
   }
 
   @Override
