@@ -1,0 +1,218 @@
+package org.postilion.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.postilion.testkit.SmtpClient;
+
+/**
+ * Policy as Camel YAML routes in etc/routes, in the real distribution: the reception hook names
+ * queues and refuses mail, route files are followed while the server runs (and a broken one changes
+ * nothing), and the events hook reaches an HTTP server through camel-http.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class PolicyRoutesIT extends PostilionTestSupport {
+  private static final String QUEUE_CFG = "etc/org.postilion.queue-itest-routes.cfg";
+  private static final String RECEPTION = "reception.yaml";
+
+  @Override
+  protected Option[] extraOptions() {
+    return new Option[] {
+      editConfigurationFilePut(QUEUE_CFG, "match.domain", "routes.test"),
+      editConfigurationFilePut(QUEUE_CFG, "protocol", "maildir"),
+      editConfigurationFilePut(
+          QUEUE_CFG, "maildir.path", "${karaf.data}/itest-maildir/{tenant}/{campaign}/{user}"),
+    };
+  }
+
+  private static Path routes() {
+    return etc().resolve("routes");
+  }
+
+  /** Writes a route file whole and waits until the server says its routes are in force. */
+  private static void writeRoutes(String file, String yaml, String routeId) throws Exception {
+    String before = karafLog();
+    Path tmp = routes().resolve(file + ".tmp");
+    Files.writeString(tmp, yaml, StandardCharsets.UTF_8);
+    Files.move(tmp, routes().resolve(file), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    await(
+        routeId + " in force",
+        WAIT,
+        () ->
+            karafLog().length() > before.length()
+                && karafLog()
+                    .substring(before.length())
+                    .matches("(?s).*Routes of " + file + " in force: \\[[^\\]]*" + routeId + ".*"));
+  }
+
+  private static String receptionRoute(String id, String campaign) {
+    return """
+        - route:
+            id: %s
+            from:
+              uri: direct:reception
+              steps:
+                - choice:
+                    when:
+                      - simple: "${header.sender} endsWith '@blocked.example'"
+                        steps:
+                          - setHeader:
+                              name: reject
+                              constant: "550 5.7.1 sender blocked by policy"
+                    otherwise:
+                      steps:
+                        - setHeader:
+                            name: tenant
+                            simple: "${header.sender.substring(${header.sender.indexOf('@')}).replace('@', '').replace('.', '-')}"
+                        - setHeader:
+                            name: campaign
+                            constant: %s
+                        - setHeader:
+                            name: meta.policy
+                            constant: %s
+                        - setHeader:
+                            name: append_header.X-Policy
+                            constant: %s
+        """
+        .formatted(id, campaign, id, id);
+  }
+
+  private static String send(String sender, String recipient) throws Exception {
+    String content =
+        "From: "
+            + sender
+            + "\r\nTo: "
+            + recipient
+            + "\r\nSubject: routes\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nbody\r\n";
+    try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+      return smtp.sendMessage(sender, recipient, content);
+    }
+  }
+
+  @Test
+  public void receptionRouteNamesTheQueueRefusesAndFollowsItsFile() throws Exception {
+    writeRoutes(RECEPTION, receptionRoute("policy-v1", "spring"), "policy-v1");
+
+    assertTrue(send("ann@shop.example", "ann@routes.test").startsWith("250 "));
+    Path box = data().resolve("itest-maildir/shop-example/spring/ann");
+    await("the message in " + box, WAIT, () -> newMessages(box).size() == 1);
+    String delivered = Files.readString(newMessages(box).get(0), StandardCharsets.ISO_8859_1);
+    assertTrue(delivered, delivered.contains("\r\nX-Policy: policy-v1\r\n"));
+    assertTrue(
+        hasRecord("Reception", "ann@routes.test", "\"queue\":\"spring:shop-example@routes.test\""));
+    assertTrue(hasRecord("Reception", "ann@routes.test", "\"policy\":\"policy-v1\""));
+
+    String refused = send("eve@blocked.example", "bob@routes.test");
+    assertTrue(refused, refused.startsWith("550 5.7.1 "));
+    assertTrue(refused, refused.contains("sender blocked by policy"));
+    await(
+        "a Rejection record",
+        WAIT,
+        () -> hasRecord("Rejection", "bob@routes.test", "sender blocked by policy"));
+
+    // The file changes while the server runs: the new campaign applies to the next message.
+    writeRoutes(RECEPTION, receptionRoute("policy-v2", "autumn"), "policy-v2");
+    assertTrue(send("cy@shop.example", "cy@routes.test").startsWith("250 "));
+    Path autumn = data().resolve("itest-maildir/shop-example/autumn/cy");
+    await("the message in " + autumn, WAIT, () -> newMessages(autumn).size() == 1);
+
+    // A broken file is reported with its line and the routes in force stay.
+    String before = karafLog();
+    Files.writeString(
+        routes().resolve(RECEPTION),
+        "- route:\n    id: broken\n    from:\n      uri: direct:reception\n      steps:\n"
+            + "        - noSuchStep: {}\n");
+    await(
+        "the broken file reported",
+        WAIT,
+        () ->
+            karafLog()
+                .substring(before.length())
+                .contains("Routes in " + routes().resolve(RECEPTION)));
+    String report = karafLog().substring(before.length());
+    assertTrue(report, report.contains("line 6"));
+    assertTrue(send("dee@shop.example", "dee@routes.test").startsWith("250 "));
+    Path stillAutumn = data().resolve("itest-maildir/shop-example/autumn/dee");
+    await("the message in " + stillAutumn, WAIT, () -> newMessages(stillAutumn).size() == 1);
+
+    // Without a reception route, mail is queued by its headers again.
+    Files.delete(routes().resolve(RECEPTION));
+    await(
+        "the routes removed",
+        WAIT,
+        () -> karafLog().contains("Routes of " + RECEPTION + " removed with the file"));
+    assertTrue(send("eve@blocked.example", "eve@routes.test").startsWith("250 "));
+    Path unrouted = data().resolve("itest-maildir/eve");
+    await("the message in " + unrouted, WAIT, () -> newMessages(unrouted).size() == 1);
+    assertFalse(Files.readString(newMessages(unrouted).get(0)).contains("X-Policy"));
+  }
+
+  @Test
+  public void eventsRouteForwardsRecordsOverHttp() throws Exception {
+    List<String> posted = new CopyOnWriteArrayList<>();
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/hook",
+        exchange -> {
+          posted.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          exchange.sendResponseHeaders(204, -1);
+          exchange.close();
+        });
+    server.start();
+    try {
+      writeRoutes(
+          "events.yaml",
+          """
+          - route:
+              id: deliveries-to-http
+              from:
+                uri: direct:events
+                steps:
+                  - filter:
+                      simple: "${header.type} == 'Delivery'"
+                      steps:
+                        - removeHeaders:
+                            pattern: "*"
+                        - to:
+                            uri: "http://127.0.0.1:%d/hook?httpMethod=POST"
+          """
+              .formatted(server.getAddress().getPort()),
+          "deliveries-to-http");
+      assertTrue(send("fay@example.org", "fay@routes.test").startsWith("250 "));
+      await(
+          "the Delivery record at the HTTP server",
+          WAIT,
+          () ->
+              posted.stream().anyMatch(body -> body.contains("\"recipient\":\"fay@routes.test\"")));
+      String record =
+          posted.stream()
+              .filter(body -> body.contains("fay@routes.test"))
+              .findFirst()
+              .orElseThrow();
+      assertTrue(record, record.startsWith("{\"type\":\"Delivery\""));
+      assertEquals(
+          "only Delivery records pass the filter",
+          posted.size(),
+          posted.stream().filter(body -> body.startsWith("{\"type\":\"Delivery\"")).count());
+    } finally {
+      Files.deleteIfExists(routes().resolve("events.yaml"));
+      server.stop(0);
+    }
+  }
+}
