@@ -5,12 +5,17 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -27,7 +32,7 @@ import org.postilion.testkit.SmtpClient;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class PolicyRoutesIT extends PostilionTestSupport {
+public class CamelIT extends PostilionTestSupport {
   private static final String QUEUE_CFG = "etc/org.postilion.queue-itest-routes.cfg";
   private static final String RECEPTION = "reception.yaml";
 
@@ -212,6 +217,196 @@ public class PolicyRoutesIT extends PostilionTestSupport {
           posted.stream().filter(body -> body.startsWith("{\"type\":\"Delivery\"")).count());
     } finally {
       Files.deleteIfExists(routes().resolve("events.yaml"));
+      server.stop(0);
+    }
+  }
+
+  // --- the camel protocol ---
+
+  @Test
+  public void camelProtocolDeliversBouncesAndRetriesAsTheRouteSays() throws Exception {
+    writeRoutes(
+        "delivery.yaml",
+        """
+        - route:
+            id: my-delivery
+            from:
+              uri: direct:my-delivery
+              steps:
+                - choice:
+                    when:
+                      - simple: "${header.recipients} contains 'bounce@camel.test'"
+                        steps:
+                          - setHeader:
+                              name: failure
+                              constant: "550 5.1.1 no such mailbox downstream"
+                      - simple: "${header.recipients} contains 'later@camel.test'"
+                        steps:
+                          - throwException:
+                              exceptionType: java.lang.IllegalStateException
+                              message: downstream is down
+        """,
+        "my-delivery");
+    writeQueueConfig(
+        "itest-camel",
+        "match.domain = camel.test\nprotocol = camel\ncamel.uri = direct:my-delivery\n"
+            + "retry.interval = 1m\n");
+    assertTrue(send("a@example.org", "ok@camel.test").startsWith("250 "));
+    assertTrue(send("a@example.org", "bounce@camel.test").startsWith("250 "));
+    assertTrue(send("a@example.org", "later@camel.test").startsWith("250 "));
+    await(
+        "a Delivery record",
+        WAIT,
+        () -> hasRecord("Delivery", "ok@camel.test", "delivered to direct:my-delivery"));
+    await(
+        "a Bounce record",
+        WAIT,
+        () -> hasRecord("Bounce", "bounce@camel.test", "\"enhanced_code\":\"5.1.1\""));
+    await(
+        "a TransientFailure record",
+        WAIT,
+        () -> hasRecord("TransientFailure", "later@camel.test", "downstream is down"));
+    assertTrue(hasRecord("Delivery", "ok@camel.test", "\"delivery_protocol\":\"camel\""));
+  }
+
+  // --- the webhook protocol ---
+
+  private static final String MIME =
+      "From: shop@example.org\r\nTo: {to}\r\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n"
+          + "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <{to}>\r\nMIME-Version: 1.0\r\n"
+          + "Content-Type: multipart/mixed; boundary=outer\r\n\r\n"
+          + "--outer\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n"
+          + "--inner\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+          // The UTF-8 bytes of "Plain ü": the test client sends each char as one byte.
+          + new String(
+              "Plain \u00fc\r\n".getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1)
+          + "--inner\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>HTML</p>\r\n--inner--\r\n"
+          + "--outer\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"a.pdf\"\r\n"
+          + "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--outer--\r\n";
+
+  private static String sendMime(String recipient) throws Exception {
+    String content = MIME.replace("{to}", recipient);
+    try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+      return smtp.sendMessage("shop@example.org", recipient, content);
+    }
+  }
+
+  @Test
+  public void webhookDeliveryPostsRawAndJsonAndSortsTheAnswers() throws Exception {
+    Map<String, byte[]> bodies = new ConcurrentHashMap<>();
+    Map<String, String> headers = new ConcurrentHashMap<>();
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4));
+    server.createContext(
+        "/",
+        exchange -> {
+          String path = exchange.getRequestURI().getPath();
+          bodies.put(path, exchange.getRequestBody().readAllBytes());
+          headers.put(
+              path,
+              exchange.getRequestHeaders().getFirst("Content-Type")
+                  + "|"
+                  + exchange.getRequestHeaders().getFirst("Authorization")
+                  + "|"
+                  + exchange.getRequestHeaders().getFirst("X-Tag"));
+          int status =
+              switch (path) {
+                case "/busy" -> 503;
+                case "/gone" -> 404;
+                default -> 200;
+              };
+          if (path.equals("/slow")) {
+            try {
+              Thread.sleep(3000);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          byte[] answer =
+              (status == 503 ? "busy, come back" : status == 404 ? "no such hook" : "stored")
+                  .getBytes(StandardCharsets.UTF_8);
+          exchange.sendResponseHeaders(status, answer.length);
+          exchange.getResponseBody().write(answer);
+          exchange.close();
+        });
+    server.start();
+    String base = "http://127.0.0.1:" + server.getAddress().getPort();
+    try {
+      for (String[] hook :
+          List.of(
+              new String[] {
+                "raw",
+                "/raw",
+                "raw",
+                "webhook.auth.bearer = t0ken\nwebhook.headers = X-Tag: raw-hook\n"
+              },
+              new String[] {
+                "json", "/json", "json", "webhook.auth.user = u\nwebhook.auth.password = p\n"
+              },
+              new String[] {"busy", "/busy", "raw", ""},
+              new String[] {"gone", "/gone", "raw", ""},
+              new String[] {"slow", "/slow", "raw", "webhook.timeout = 1s\n"})) {
+        writeQueueConfig(
+            "itest-hook-" + hook[0],
+            "match.domain = "
+                + hook[0]
+                + ".hook.test\nprotocol = webhook\nretry.interval = 1m\n"
+                + "webhook.url = "
+                + base
+                + hook[1]
+                + "\nwebhook.format = "
+                + hook[2]
+                + "\n"
+                + hook[3]);
+      }
+      for (String name : List.of("raw", "json", "busy", "gone", "slow")) {
+        assertTrue(sendMime("u@" + name + ".hook.test").startsWith("250 "));
+      }
+      await(
+          "a Delivery for raw",
+          WAIT,
+          () -> hasRecord("Delivery", "u@raw.hook.test", "HTTP 200: stored"));
+      await(
+          "a Delivery for json", WAIT, () -> hasRecord("Delivery", "u@json.hook.test", "HTTP 200"));
+      await(
+          "a TransientFailure for 503",
+          WAIT,
+          () -> hasRecord("TransientFailure", "u@busy.hook.test", "HTTP 503: busy, come back"));
+      await(
+          "a Bounce for 404",
+          WAIT,
+          () -> hasRecord("Bounce", "u@gone.hook.test", "HTTP 404: no such hook"));
+      await(
+          "a TransientFailure for the timeout",
+          WAIT,
+          () -> hasRecord("TransientFailure", "u@slow.hook.test", "no answer within PT1S"));
+
+      assertDeliveredAsSent(MIME.replace("{to}", "u@raw.hook.test"), bodies.get("/raw"));
+      assertEquals("message/rfc822|Bearer t0ken|raw-hook", headers.get("/raw"));
+      assertTrue(
+          headers.get("/json"),
+          headers
+              .get("/json")
+              .startsWith(
+                  "application/json|Basic "
+                      + Base64.getEncoder()
+                          .encodeToString("u:p".getBytes(StandardCharsets.UTF_8))));
+      JsonNode json = new ObjectMapper().readTree(bodies.get("/json"));
+      assertEquals("shop@example.org", json.path("envelope").path("sender").asText());
+      assertEquals("u@json.hook.test", json.path("envelope").path("recipients").get(0).asText());
+      assertTrue(
+          json.toString(), json.toString().contains("{\"name\":\"Subject\",\"value\":\"Grüße\"}"));
+      assertEquals("Plain ü", json.path("text").asText().trim());
+      assertEquals("<p>HTML</p>", json.path("html").asText().trim());
+      JsonNode attachment = json.path("attachments").get(0);
+      assertEquals("application/pdf", attachment.path("content_type").asText());
+      assertEquals("a.pdf", attachment.path("file_name").asText());
+      assertEquals(
+          "%PDF-1.4\n",
+          new String(
+              Base64.getDecoder().decode(attachment.path("data").asText()),
+              StandardCharsets.US_ASCII));
+    } finally {
       server.stop(0);
     }
   }

@@ -1,0 +1,190 @@
+package org.postilion.delivery.webhook;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.postilion.api.delivery.DeliveryProtocol;
+import org.postilion.api.delivery.DeliveryRequest;
+import org.postilion.api.delivery.DeliveryResult;
+import org.postilion.api.delivery.Disposition;
+import org.postilion.api.delivery.PeerAddress;
+import org.postilion.api.delivery.Response;
+import org.postilion.api.queue.Durations;
+import org.postilion.api.queue.QueueConfig;
+
+/**
+ * {@code protocol = webhook}: POSTs each message, through Camel's http component, to the queue
+ * configuration's {@code webhook.url}, as the raw RFC 5322 message ({@code webhook.format = raw},
+ * the default) or as JSON ({@code json}: envelope, headers, text and HTML, attachments in base64).
+ * A 2xx answer is a delivery; 408, 429, 5xx, a timeout or no answer are transient failures; any
+ * other status is permanent. The status and the start of the answer's body go into the record.
+ */
+@Component(property = DeliveryProtocol.PROTOCOL + "=webhook")
+public class WebhookProtocol implements DeliveryProtocol {
+  static final String URL = "webhook.url";
+  static final String FORMAT = "webhook.format";
+  static final String HEADERS = "webhook.headers";
+  static final String BEARER = "webhook.auth.bearer";
+  static final String USER = "webhook.auth.user";
+  static final String PASSWORD = "webhook.auth.password";
+  static final String TIMEOUT = "webhook.timeout";
+  private static final int SNIPPET = 200;
+
+  @Reference private CamelContext camel;
+  private ProducerTemplate producer;
+
+  @Activate
+  void activate() {
+    producer = camel.createProducerTemplate();
+  }
+
+  @Deactivate
+  void deactivate() throws Exception {
+    producer.close();
+  }
+
+  @Override
+  public CompletionStage<DeliveryResult> deliver(DeliveryRequest request) {
+    QueueConfig config = request.config();
+    String url = config.property(URL);
+    if (url == null || url.isBlank()) {
+      return done(
+          request, transientFailure("4.3.5", URL + " is not set in " + config.source()), null);
+    }
+    URI target;
+    try {
+      target = URI.create(url.trim());
+    } catch (IllegalArgumentException e) {
+      return done(request, transientFailure("4.3.5", URL + " is not a URL: " + url), null);
+    }
+    PeerAddress peer = new PeerAddress(target.getHost(), target.toString());
+    boolean json = "json".equalsIgnoreCase(String.valueOf(config.property(FORMAT)).trim());
+    Duration timeout;
+    byte[] body;
+    try (InputStream in = request.content().open()) {
+      timeout = Durations.parse(config.properties().getOrDefault(TIMEOUT, "30s"));
+      byte[] content = in.readAllBytes();
+      body =
+          json
+              ? JsonMessage.of(request.messageId(), request.sender(), request.recipients(), content)
+              : content;
+    } catch (IOException | IllegalArgumentException e) {
+      return done(
+          request,
+          transientFailure("4.3.0", "cannot prepare the request: " + e.getMessage()),
+          peer);
+    }
+    String endpoint =
+        target
+            + (target.getRawQuery() == null ? "?" : "&")
+            + "httpMethod=POST&throwExceptionOnFailure=false";
+    return producer
+        .asyncSend(
+            endpoint,
+            exchange -> {
+              var message = exchange.getMessage();
+              message.setBody(body);
+              message.setHeader(
+                  Exchange.CONTENT_TYPE, json ? "application/json" : "message/rfc822");
+              message.setHeader("X-Postilion-Message-Id", request.messageId());
+              message.setHeader("X-Postilion-Sender", request.sender());
+              message.setHeader("X-Postilion-Recipients", String.join(",", request.recipients()));
+              authorization(config, message);
+              for (String header :
+                  String.valueOf(config.properties().getOrDefault(HEADERS, "")).split(";")) {
+                int colon = header.indexOf(':');
+                if (colon > 0) {
+                  message.setHeader(
+                      header.substring(0, colon).trim(), header.substring(colon + 1).trim());
+                }
+              }
+            })
+        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .handle((exchange, failure) -> result(request, exchange, failure, peer, timeout));
+  }
+
+  private static void authorization(QueueConfig config, org.apache.camel.Message message) {
+    String bearer = config.property(BEARER);
+    String user = config.property(USER);
+    if (bearer != null && !bearer.isBlank()) {
+      message.setHeader("Authorization", "Bearer " + bearer.trim());
+    } else if (user != null && !user.isBlank()) {
+      String password = config.properties().getOrDefault(PASSWORD, "");
+      message.setHeader(
+          "Authorization",
+          "Basic "
+              + Base64.getEncoder()
+                  .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8)));
+    }
+  }
+
+  private static DeliveryResult result(
+      DeliveryRequest request,
+      Exchange exchange,
+      Throwable failure,
+      PeerAddress peer,
+      Duration timeout) {
+    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+    if (cause instanceof TimeoutException) {
+      return DeliveryResult.forAll(
+          request,
+          Disposition.TRANSIENT_FAILURE,
+          transientFailure("4.4.1", "no answer within " + timeout),
+          peer);
+    }
+    if (cause != null || exchange.getException() != null) {
+      Throwable error = cause != null ? cause : exchange.getException();
+      return DeliveryResult.forAll(
+          request,
+          Disposition.TRANSIENT_FAILURE,
+          transientFailure("4.4.1", "request failed: " + error.getMessage()),
+          peer);
+    }
+    int status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
+    String answer = exchange.getMessage().getBody(String.class);
+    String text = "HTTP " + status + snippet(answer);
+    if (status / 100 == 2) {
+      return DeliveryResult.forAll(
+          request, Disposition.DELIVERED, Response.of(250, "2.0.0", text), peer);
+    }
+    if (status == 408 || status == 429 || status / 100 == 5 || status == 0) {
+      return DeliveryResult.forAll(
+          request, Disposition.TRANSIENT_FAILURE, transientFailure("4.4.0", text), peer);
+    }
+    return DeliveryResult.forAll(
+        request, Disposition.PERMANENT_FAILURE, Response.of(550, "5.0.0", text), peer);
+  }
+
+  private static String snippet(String body) {
+    if (body == null || body.isBlank()) {
+      return "";
+    }
+    String line = body.strip().replaceAll("\\s+", " ");
+    return ": " + (line.length() > SNIPPET ? line.substring(0, SNIPPET) + "..." : line);
+  }
+
+  private static Response transientFailure(String enhanced, String text) {
+    return Response.of(451, enhanced, text);
+  }
+
+  private static CompletionStage<DeliveryResult> done(
+      DeliveryRequest request, Response response, PeerAddress peer) {
+    return CompletableFuture.completedFuture(
+        DeliveryResult.forAll(request, Disposition.TRANSIENT_FAILURE, response, peer));
+  }
+}
