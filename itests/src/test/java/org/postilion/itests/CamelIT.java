@@ -269,6 +269,46 @@ public class CamelIT extends PostilionTestSupport {
     assertTrue(hasRecord("Delivery", "ok@camel.test", "\"delivery_protocol\":\"camel\""));
   }
 
+  // --- the queue-config hook ---
+
+  @Test
+  public void queueConfigRouteOverridesTheProtocolOfAQueue() throws Exception {
+    // The cfg sends qc.test over SMTP to a port where nothing listens; the route says maildir.
+    writeQueueConfig(
+        "itest-qc",
+        "match.domain = qc.test\nprotocol = smtp\nsmtp.mx_list = [127.0.0.1]:"
+            + freePort()
+            + "\nsmtp.allow_loopback = true\nretry.interval = 1m\n");
+    Path box = data().resolve("itest-qc/zed");
+    writeRoutes(
+        "queue-config.yaml",
+        """
+        - route:
+            id: qc-to-maildir
+            from:
+              uri: direct:queue-config
+              steps:
+                - filter:
+                    simple: "${header.domain} == 'qc.test'"
+                    steps:
+                      - setHeader:
+                          name: protocol
+                          constant: maildir
+                      - setHeader:
+                          name: config.maildir.path
+                          constant: "%s/{user}"
+        """
+            .formatted(data().resolve("itest-qc")),
+        "qc-to-maildir");
+    try {
+      assertTrue(send("a@example.org", "zed@qc.test").startsWith("250 "));
+      await("the message in " + box, WAIT, () -> newMessages(box).size() == 1);
+      assertTrue(hasRecord("Delivery", "zed@qc.test", "\"delivery_protocol\":\"maildir\""));
+    } finally {
+      Files.deleteIfExists(routes().resolve("queue-config.yaml"));
+    }
+  }
+
   // --- the webhook protocol ---
 
   private static final String MIME =

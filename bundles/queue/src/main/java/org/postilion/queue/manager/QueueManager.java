@@ -70,6 +70,7 @@ import org.postilion.api.event.EventType;
 import org.postilion.api.message.Addresses;
 import org.postilion.api.message.HeaderSection;
 import org.postilion.api.queue.QueueConfig;
+import org.postilion.api.queue.QueueConfigPolicy;
 import org.postilion.api.queue.QueueName;
 import org.postilion.api.reception.ReceivedMessage;
 import org.postilion.api.reception.Reception;
@@ -163,6 +164,14 @@ public class QueueManager implements Reception, QueueAdmin {
   private final Object filterLock = new Object();
 
   @Reference private Spool spool;
+
+  /** Replaced whole by Declarative Services as policies come and go. */
+  @Reference(
+      cardinality = ReferenceCardinality.MULTIPLE,
+      policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY)
+  private volatile List<QueueConfigPolicy> configPolicies;
+
   @Reference private EgressRegistry egress;
 
   private String tenantHeader;
@@ -603,7 +612,15 @@ public class QueueManager implements Reception, QueueAdmin {
         rules.add(rule);
       }
     }
-    return QueueRules.resolve(rules, queue);
+    QueueConfig config = QueueRules.resolve(rules, queue);
+    for (QueueConfigPolicy policy : configPolicies) {
+      try {
+        config = policy.adjust(queue, config);
+      } catch (RuntimeException e) {
+        LOG.warn("Queue configuration policy {} failed for {}; ignored", policy, queue, e);
+      }
+    }
+    return config;
   }
 
   /** The first action of this kind in force for the queue, or null. */
