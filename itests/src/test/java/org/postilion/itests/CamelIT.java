@@ -171,11 +171,13 @@ public class CamelIT extends PostilionTestSupport {
   @Test
   public void eventsRouteForwardsRecordsOverHttp() throws Exception {
     List<String> posted = new CopyOnWriteArrayList<>();
+    List<String> protocols = new CopyOnWriteArrayList<>();
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext(
         "/hook",
         exchange -> {
           posted.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          protocols.add(String.valueOf(exchange.getRequestHeaders().getFirst("X-Protocols")));
           exchange.sendResponseHeaders(204, -1);
           exchange.close();
         });
@@ -194,6 +196,9 @@ public class CamelIT extends PostilionTestSupport {
                       steps:
                         - removeHeaders:
                             pattern: "*"
+                        - setHeader:
+                            name: X-Protocols
+                            simple: "${bean:queueAdmin?method=protocols}"
                         - to:
                             uri: "http://127.0.0.1:%d/hook?httpMethod=POST"
           """
@@ -211,6 +216,8 @@ public class CamelIT extends PostilionTestSupport {
               .findFirst()
               .orElseThrow();
       assertTrue(record, record.startsWith("{\"type\":\"Delivery\""));
+      // The queue manager's admin service is the bean "queueAdmin" in routes.
+      assertTrue(protocols.toString(), protocols.get(0).contains("ProtocolStatus[name=maildir"));
       assertEquals(
           "only Delivery records pass the filter",
           posted.size(),

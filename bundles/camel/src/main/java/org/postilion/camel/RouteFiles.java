@@ -42,8 +42,19 @@ final class RouteFiles {
     this.folder = folder;
   }
 
-  /** Applies what changed in the folder since the last call. */
+  /**
+   * Applies what changed in the folder since the last call. Never throws: it runs on a schedule
+   * that an exception would end.
+   */
   synchronized void sync() {
+    try {
+      applyChanges();
+    } catch (RuntimeException e) {
+      LOG.error("Following the route files in {} failed; trying again at the next scan", folder, e);
+    }
+  }
+
+  private void applyChanges() {
     Map<Path, FileTime> now = new HashMap<>();
     if (Files.isDirectory(folder)) {
       try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, "*.yaml")) {

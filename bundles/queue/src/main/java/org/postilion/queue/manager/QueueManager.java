@@ -104,6 +104,8 @@ import org.slf4j.LoggerFactory;
 @Component(
     service = {Reception.class, QueueAdmin.class},
     immediate = true,
+    // The bean name of the admin service in Camel routes.
+    property = "name=queueAdmin",
     configurationPid = "org.postilion.queue.manager")
 @Designate(ocd = QueueManager.Config.class)
 public class QueueManager implements Reception, QueueAdmin {
