@@ -228,6 +228,61 @@ public class CamelIT extends PostilionTestSupport {
     }
   }
 
+  @Test
+  public void shippedExampleRoutesLoadAndWork() throws Exception {
+    for (String example : List.of("tenant-from-auth", "block-senders", "bounces-to-webhook")) {
+      Path disabled = routes().resolve(example + ".yaml.disabled");
+      assertTrue(disabled + " is shipped", Files.exists(disabled));
+      writeRoutes(example + ".yaml", Files.readString(disabled), example);
+      if (example.equals("block-senders")) {
+        String refused = send("x@spammer.example", "y@routes.test");
+        assertTrue(refused, refused.startsWith("550 5.7.1 sender blocked by policy"));
+        assertTrue(send("x@example.org", "z@routes.test").startsWith("250 "));
+      }
+      Files.delete(routes().resolve(example + ".yaml"));
+      await(
+          example + " removed",
+          WAIT,
+          () -> karafLog().contains("Routes of " + example + ".yaml removed with the file"));
+    }
+  }
+
+  @Test
+  public void receptionRouteThatFailsDelaysMailAndOneWithACodeRefusesIt() throws Exception {
+    writeRoutes(
+        "failing.yaml",
+        """
+        - route:
+            id: failing
+            from:
+              uri: direct:reception
+              steps:
+                - choice:
+                    when:
+                      - simple: "${header.sender} startsWith 'coded@'"
+                        steps:
+                          - throwException:
+                              exceptionType: java.lang.IllegalArgumentException
+                              message: "554 5.7.0 not from here"
+                    otherwise:
+                      steps:
+                        - throwException:
+                            exceptionType: java.lang.IllegalStateException
+                            message: a bug in the route
+        """,
+        "failing");
+    try {
+      String coded = send("coded@example.org", "c@routes.test");
+      assertTrue(coded, coded.startsWith("554 5.7.0 not from here"));
+      String broken = send("other@example.org", "d@routes.test");
+      assertTrue(broken, broken.startsWith("451 4.3.0 "));
+      assertFalse(hasRecord("Reception", "d@routes.test", ""));
+    } finally {
+      Files.delete(routes().resolve("failing.yaml"));
+      await("failing removed", WAIT, () -> karafLog().contains("Routes of failing.yaml removed"));
+    }
+  }
+
   // --- the camel protocol ---
 
   @Test

@@ -75,7 +75,9 @@ public class MailFlowIT extends PostilionTestSupport {
             "org.postilion.delivery.maildir",
             "org.postilion.delivery.smtp",
             "org.postilion.dkim",
-            "org.postilion.http"),
+            "org.postilion.http",
+            "org.postilion.camel",
+            "org.postilion.delivery.webhook"),
         active);
   }
 
