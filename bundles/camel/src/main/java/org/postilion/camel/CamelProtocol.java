@@ -4,12 +4,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
-import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.delivery.DeliveryRequest;
@@ -30,18 +27,8 @@ import org.postilion.api.delivery.Response;
 public class CamelProtocol implements DeliveryProtocol {
   static final String URI_KEY = "camel.uri";
 
-  @Reference private CamelContext camel;
-  private ProducerTemplate producer;
-
-  @Activate
-  void activate() {
-    producer = camel.createProducerTemplate();
-  }
-
-  @Deactivate
-  void deactivate() throws Exception {
-    producer.close();
-  }
+  /** The runtime's shared template, which also names the context. */
+  @Reference private ProducerTemplate producer;
 
   @Override
   public CompletionStage<DeliveryResult> deliver(DeliveryRequest request) {

@@ -7,6 +7,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultRegistry;
 import org.osgi.framework.BundleContext;
@@ -42,7 +43,9 @@ public class CamelRuntime {
   }
 
   private CamelContext camel;
+  private ProducerTemplate producer;
   private ServiceRegistration<CamelContext> registration;
+  private ServiceRegistration<ProducerTemplate> producerRegistration;
   private ScheduledExecutorService scanner;
 
   @Activate
@@ -87,12 +90,21 @@ public class CamelRuntime {
     Dictionary<String, Object> properties = new Hashtable<>();
     properties.put("name", "postilion");
     registration = bundles.registerService(CamelContext.class, camel, properties);
+    // One template for the hooks and protocols: templates are thread-safe and meant to be shared.
+    producer = camel.createProducerTemplate();
+    producerRegistration = bundles.registerService(ProducerTemplate.class, producer, properties);
     LOG.info("Camel {} started; routes from {}", camel.getVersion(), folder);
   }
 
   @Deactivate
   void deactivate() {
+    producerRegistration.unregister();
     registration.unregister();
+    try {
+      producer.close();
+    } catch (Exception e) {
+      LOG.warn("Closing the producer template failed", e);
+    }
     scanner.shutdownNow();
     camel.stop();
   }

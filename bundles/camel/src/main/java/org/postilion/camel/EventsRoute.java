@@ -5,7 +5,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -29,14 +28,14 @@ public class EventsRoute implements EventListener {
   static final String ENDPOINT = "direct://events";
   private static final int BACKLOG = 100_000;
 
-  @Reference private CamelContext camel;
-  private ProducerTemplate producer;
+  /** The runtime's shared template, which also names the context. */
+  @Reference private ProducerTemplate producer;
+
   private ThreadPoolExecutor sender;
   private final AtomicLong dropped = new AtomicLong();
 
   @Activate
   void activate() {
-    producer = camel.createProducerTemplate();
     sender =
         new ThreadPoolExecutor(
             1,
@@ -52,15 +51,14 @@ public class EventsRoute implements EventListener {
   }
 
   @Deactivate
-  void deactivate() throws Exception {
+  void deactivate() throws InterruptedException {
     sender.shutdown();
     sender.awaitTermination(10, TimeUnit.SECONDS);
-    producer.close();
   }
 
   @Override
   public void onEvent(EventRecord record) {
-    if (!ReceptionRoute.consumed(camel, ENDPOINT)) {
+    if (!ReceptionRoute.consumed(producer.getCamelContext(), ENDPOINT)) {
       return;
     }
     try {

@@ -3,12 +3,9 @@ package org.postilion.camel;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
-import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.postilion.api.queue.Durations;
 import org.postilion.api.queue.QueueConfig;
@@ -28,22 +25,12 @@ import org.postilion.api.shaping.Rate;
 public class QueueConfigRoute implements QueueConfigPolicy {
   static final String ENDPOINT = "direct://queue-config";
 
-  @Reference private CamelContext camel;
-  private ProducerTemplate producer;
-
-  @Activate
-  void activate() {
-    producer = camel.createProducerTemplate();
-  }
-
-  @Deactivate
-  void deactivate() throws Exception {
-    producer.close();
-  }
+  /** The runtime's shared template, which also names the context. */
+  @Reference private ProducerTemplate producer;
 
   @Override
   public QueueConfig adjust(QueueName queue, QueueConfig config) {
-    if (!ReceptionRoute.consumed(camel, ENDPOINT)) {
+    if (!ReceptionRoute.consumed(producer.getCamelContext(), ENDPOINT)) {
       return config;
     }
     Exchange exchange =

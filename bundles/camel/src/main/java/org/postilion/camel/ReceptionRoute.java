@@ -11,9 +11,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.Route;
-import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.message.HeaderSection;
@@ -40,18 +38,8 @@ public class ReceptionRoute implements ReceptionFilter {
       Pattern.compile(
           "^([45]\\d\\d)(?:\\s+([245]\\.\\d{1,3}\\.\\d{1,3}))?\\s*(.*)$", Pattern.DOTALL);
 
-  @Reference private CamelContext camel;
-  private ProducerTemplate producer;
-
-  @Activate
-  void activate() {
-    producer = camel.createProducerTemplate();
-  }
-
-  @Deactivate
-  void deactivate() throws Exception {
-    producer.close();
-  }
+  /** The runtime's shared template, which also names the context. */
+  @Reference private ProducerTemplate producer;
 
   static boolean consumed(CamelContext camel, String uri) {
     for (Route route : camel.getRoutes()) {
@@ -64,7 +52,7 @@ public class ReceptionRoute implements ReceptionFilter {
 
   @Override
   public void filter(ReceivedMessage message) throws ReceptionException {
-    if (!consumed(camel, ENDPOINT)) {
+    if (!consumed(producer.getCamelContext(), ENDPOINT)) {
       return;
     }
     Submission submission = message.submission();

@@ -11,12 +11,9 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
-import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.delivery.DeliveryRequest;
@@ -45,18 +42,8 @@ public class WebhookProtocol implements DeliveryProtocol {
   static final String TIMEOUT = "webhook.timeout";
   private static final int SNIPPET = 200;
 
-  @Reference private CamelContext camel;
-  private ProducerTemplate producer;
-
-  @Activate
-  void activate() {
-    producer = camel.createProducerTemplate();
-  }
-
-  @Deactivate
-  void deactivate() throws Exception {
-    producer.close();
-  }
+  /** The Camel runtime's shared template. */
+  @Reference private ProducerTemplate producer;
 
   @Override
   public CompletionStage<DeliveryResult> deliver(DeliveryRequest request) {
