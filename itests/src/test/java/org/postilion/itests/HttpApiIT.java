@@ -394,7 +394,7 @@ public class HttpApiIT extends PostilionTestSupport {
     writeEtcFile(
         SECURITY_CFG, "trusted_hosts = 192.0.2.0/24\nrealm = postilion\nadmin_role = admin\n");
     try {
-      await("loopback no longer trusted", WAIT, () -> status("/metrics") == 401);
+      awaitSwitch("loopback no longer trusted", "GET", "/metrics", null, 200, 401);
       assertEquals(200, get("/api/check-liveness/v1", null).statusCode());
 
       HttpResponse<String> anonymous = get("/metrics", null);
@@ -427,7 +427,7 @@ public class HttpApiIT extends PostilionTestSupport {
       await("mail injected by the user", WAIT, () -> newMessages(byUser).size() == 1);
     } finally {
       writeEtcFile(SECURITY_CFG, original);
-      await("loopback trusted again", WAIT, () -> status("/metrics") == 200);
+      awaitSwitch("loopback trusted again", "GET", "/metrics", null, 401, 200);
     }
   }
 
@@ -612,12 +612,12 @@ public class HttpApiIT extends PostilionTestSupport {
             + "\"}";
     writeEtcFile("org.postilion.http.inject.cfg", "max_request_size = 2048\n");
     try {
-      await("the smaller limit", WAIT, () -> status("POST", "/api/inject/v1", big) == 413);
+      awaitSwitch("the smaller limit", "POST", "/api/inject/v1", big, 400, 413);
       HttpResponse<String> tooLarge = post("/api/inject/v1", big);
       assertTrue(tooLarge.body(), tooLarge.body().contains("larger than 2048 bytes"));
     } finally {
       writeEtcFile("org.postilion.http.inject.cfg", originalInject);
-      await("the limit restored", WAIT, () -> status("POST", "/api/inject/v1", big) == 400);
+      awaitSwitch("the limit restored", "POST", "/api/inject/v1", big, 413, 400);
     }
   }
 
@@ -689,6 +689,22 @@ public class HttpApiIT extends PostilionTestSupport {
     } catch (IOException e) {
       throw new AssertionError(e);
     }
+  }
+
+  /**
+   * Polls until a cfg change shows: every answer meanwhile is the old status or the new one, so the
+   * endpoint never goes away while its settings change (no 404 or 503 gap).
+   */
+  private void awaitSwitch(String what, String method, String path, String json, int from, int to)
+      throws InterruptedException {
+    await(
+        what,
+        WAIT,
+        () -> {
+          int status = status(method, path, json);
+          assertTrue(what + ": answered " + status + " on the way", status == from || status == to);
+          return status == to;
+        });
   }
 
   private int status(String path) {

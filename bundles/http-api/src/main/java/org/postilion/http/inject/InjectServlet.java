@@ -11,15 +11,10 @@ import javax.servlet.Servlet;
 import javax.servlet.http.HttpServlet;
 import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
-import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletName;
 import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletPattern;
-import org.osgi.service.metatype.annotations.AttributeDefinition;
-import org.osgi.service.metatype.annotations.Designate;
-import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.reception.Reception;
 import org.postilion.http.inject.Injector.Client;
 import org.postilion.http.inject.Injector.Result;
@@ -33,48 +28,24 @@ import org.slf4j.LoggerFactory;
  * {@code POST /api/inject/v1} (KumoMTA's JSON request and response) and {@code POST
  * /api/inject/raw/v1} (RFC 5322 bytes as the body, the envelope in the query or in headers).
  */
-@Component(service = Servlet.class, configurationPid = "org.postilion.http.inject")
+@Component(service = Servlet.class)
 @HttpWhiteboardServletPattern("/api/inject/*")
 @HttpWhiteboardServletName("postilion-inject")
-@Designate(ocd = InjectServlet.Config.class)
 public class InjectServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(InjectServlet.class);
   private static final Pattern BARE_LINE_FEED = Pattern.compile("(?<!\r)\n");
   private static final Pattern FIRST_HEADER = Pattern.compile("^[\\x21-\\x39\\x3b-\\x7e]+:");
 
-  @ObjectClassDefinition(
-      name = "Postilion HTTP injection",
-      description = "POST /api/inject/v1 and /api/inject/raw/v1")
-  public @interface Config {
-    @AttributeDefinition(description = "Largest request body in bytes; larger ones get 413")
-    long max__request__size() default 50L * 1024 * 1024;
-
-    @AttributeDefinition(description = "Most recipients in one request")
-    int max__recipients() default 10_000;
-
-    @AttributeDefinition(description = "Longest rendering of one template, in characters")
-    int max__rendered__size() default 20 * 1024 * 1024;
-  }
-
   @Reference private transient Reception reception;
 
-  private transient volatile Settings settings;
-
-  private record Settings(Config config, Injector injector) {}
-
-  @Activate
-  @Modified
-  void configure(Config config) {
-    settings =
-        new Settings(
-            config, new Injector(new MessageComposer(new Templates(config.max__rendered__size()))));
-  }
+  /** Limits and injector; change in place when their cfg file does. */
+  @Reference private transient InjectSettings settings;
 
   @Override
   protected void doPost(HttpServletRequest request, HttpServletResponse response)
       throws IOException {
-    Settings current = settings;
+    InjectSettings.Current current = settings.current();
     String path = request.getPathInfo() == null ? "" : request.getPathInfo();
     try {
       Result result =
@@ -92,7 +63,7 @@ public class InjectServlet extends HttpServlet {
     }
   }
 
-  private Result injectJson(HttpServletRequest request, Settings current)
+  private Result injectJson(HttpServletRequest request, InjectSettings.Current current)
       throws IOException, RequestException {
     byte[] body = Json.body(request, current.config().max__request__size());
     InjectionRequest parsed = InjectionRequest.parse(Json.parse(body));
@@ -103,7 +74,7 @@ public class InjectServlet extends HttpServlet {
     return current.injector().inject(parsed, client(request), reception);
   }
 
-  private Result injectRaw(HttpServletRequest request, Settings current)
+  private Result injectRaw(HttpServletRequest request, InjectSettings.Current current)
       throws IOException, RequestException {
     List<String> senders = envelope(request, "envelope_sender", "X-Envelope-Sender");
     List<String> recipients = envelope(request, "recipient", "X-Envelope-Recipient");
