@@ -40,6 +40,7 @@ import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.postilion.testkit.SelfSignedTls;
 
 /**
  * The HTTP API in the real distribution, through real HTTP requests: injection (builder and raw) to
@@ -524,7 +525,7 @@ public class HttpApiIT extends PostilionTestSupport {
   /** The liveness status over HTTPS trusting only {@code pair}'s certificate; -1 when TLS fails. */
   private static int httpsStatus(int port, Path pair) {
     try {
-      SSLContext context = trusting(Path.of(pair + ".crt"));
+      SSLContext context = SelfSignedTls.trusting(Path.of(pair + ".crt"));
       HttpClient https =
           HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(2)).build();
       URI uri = URI.create("https://127.0.0.1:" + port + "/api/check-liveness/v1");

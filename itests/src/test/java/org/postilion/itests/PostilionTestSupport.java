@@ -271,22 +271,6 @@ public abstract class PostilionTestSupport {
     return bytes.toString(StandardCharsets.UTF_8);
   }
 
-  /** A TLS client context that trusts exactly the certificate in this PEM file. */
-  protected static SSLContext trusting(Path certificate) throws Exception {
-    KeyStore trusted = KeyStore.getInstance("PKCS12");
-    trusted.load(null, null);
-    try (InputStream in = Files.newInputStream(certificate)) {
-      trusted.setCertificateEntry(
-          "server", CertificateFactory.getInstance("X.509").generateCertificate(in));
-    }
-    TrustManagerFactory trust =
-        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    trust.init(trusted);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, trust.getTrustManagers(), null);
-    return context;
-  }
-
   /** The server's log so far; empty before it exists. */
   protected static String karafLog() {
     try {

@@ -33,6 +33,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.FrameworkUtil;
+import org.postilion.testkit.SelfSignedTls;
 import org.postilion.testkit.SmtpClient;
 
 /**
@@ -91,7 +92,7 @@ public class SecureIngressIT extends PostilionTestSupport {
 
   /** Trusts exactly the certificate the listener made for itself at first start. */
   private static SSLContext trustServer() throws Exception {
-    return trusting(data().resolve("tls/self-signed-localhost.crt"));
+    return SelfSignedTls.trusting(data().resolve("tls/self-signed-localhost.crt"));
   }
 
   private static String plain(String user, String password) {

@@ -5,12 +5,33 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
-/** A server TLS context with a fresh self-signed certificate, made by the JDK's own keytool. */
+/**
+ * A server TLS context with a fresh self-signed certificate, made by the JDK's own keytool, and a
+ * client context that trusts exactly one certificate.
+ */
 public final class SelfSignedTls {
   private SelfSignedTls() {}
+
+  /** A TLS client context that trusts exactly the certificate in this PEM file. */
+  public static SSLContext trusting(Path certificate) throws Exception {
+    KeyStore trusted = KeyStore.getInstance("PKCS12");
+    trusted.load(null, null);
+    try (InputStream in = Files.newInputStream(certificate)) {
+      trusted.setCertificateEntry(
+          "server", CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    TrustManagerFactory trust =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(trusted);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, trust.getTrustManagers(), null);
+    return context;
+  }
 
   public static SSLContext serverContext(Path folder, String hostName) throws Exception {
     Path keystore = folder.resolve("server.p12");

@@ -34,15 +34,7 @@ public class CamelProtocol implements DeliveryProtocol {
   public CompletionStage<DeliveryResult> deliver(DeliveryRequest request) {
     String uri = request.config().property(URI_KEY);
     if (uri == null || uri.isBlank()) {
-      return CompletableFuture.completedFuture(
-          DeliveryResult.forAll(
-              request,
-              Disposition.TRANSIENT_FAILURE,
-              Response.of(
-                  451,
-                  "4.3.5",
-                  URI_KEY + " is not set in queue configuration " + request.config().source()),
-              null));
+      return CompletableFuture.completedFuture(DeliveryResult.missingKey(request, URI_KEY));
     }
     byte[] content;
     try (InputStream in = request.content().open()) {
@@ -80,7 +72,7 @@ public class CamelProtocol implements DeliveryProtocol {
     }
     Object failure = exchange.getMessage().getHeader("failure");
     if (failure != null && !failure.toString().isBlank()) {
-      Response response = ReceptionRoute.reply(failure.toString(), "451", "4.4.0");
+      Response response = ReceptionRoute.reply(failure.toString(), 451, "4.4.0");
       return DeliveryResult.forAll(
           request,
           response.code() >= 500 ? Disposition.PERMANENT_FAILURE : Disposition.TRANSIENT_FAILURE,

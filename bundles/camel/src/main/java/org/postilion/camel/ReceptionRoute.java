@@ -79,7 +79,7 @@ public class ReceptionRoute implements ReceptionFilter {
     var out = exchange.getMessage();
     Object reject = out.getHeader("reject");
     if (reject != null && !reject.toString().isBlank()) {
-      throw new ReceptionException(reply(reject.toString(), "550", "5.7.1"));
+      throw new ReceptionException(reply(reject.toString(), 550, "5.7.1"));
     }
     message.tenant(text(out.getHeader("tenant")));
     message.campaign(text(out.getHeader("campaign")));
@@ -115,7 +115,7 @@ public class ReceptionRoute implements ReceptionFilter {
   private static ReceptionException refusal(Exception e) {
     String text = e.getMessage() == null ? "" : e.getMessage().trim();
     if (REPLY.matcher(text).matches()) {
-      return new ReceptionException(reply(text, "550", "5.7.1"), e);
+      return new ReceptionException(reply(text, 550, "5.7.1"), e);
     }
     LOG.error("The reception route failed; the client is told to try again later", e);
     return new ReceptionException(
@@ -123,10 +123,10 @@ public class ReceptionRoute implements ReceptionFilter {
   }
 
   /** "550 5.7.1 text", "550 text" or plain text (then 550 5.7.1). */
-  static Response reply(String text, String defaultCode, String defaultEnhanced) {
+  static Response reply(String text, int defaultCode, String defaultEnhanced) {
     Matcher m = REPLY.matcher(text.trim());
     if (!m.matches()) {
-      return Response.of(Integer.parseInt(defaultCode), defaultEnhanced, text.trim());
+      return Response.of(defaultCode, defaultEnhanced, text.trim());
     }
     int code = Integer.parseInt(m.group(1));
     String enhanced = m.group(2) != null ? m.group(2) : (code / 100) + ".7.1";

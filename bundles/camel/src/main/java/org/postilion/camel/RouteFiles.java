@@ -81,17 +81,6 @@ final class RouteFiles {
         });
   }
 
-  /** Route ids by file, for operators and tests. */
-  synchronized Map<String, List<String>> routeIds() {
-    Map<String, List<String>> ids = new HashMap<>();
-    routes.forEach(
-        (file, definitions) ->
-            ids.put(
-                file.getFileName().toString(),
-                definitions.stream().map(RouteDefinition::getRouteId).toList()));
-    return ids;
-  }
-
   private void load(Path file) {
     List<RouteDefinition> parsed;
     try {

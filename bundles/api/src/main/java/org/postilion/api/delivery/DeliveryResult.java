@@ -17,6 +17,19 @@ public record DeliveryResult(
     this(recipients, peer, null, null);
   }
 
+  /**
+   * A transient failure of every recipient because the queue configuration lacks a key the protocol
+   * needs: the mail waits until the operator adds it.
+   */
+  public static DeliveryResult missingKey(DeliveryRequest request, String key) {
+    return forAll(
+        request,
+        Disposition.TRANSIENT_FAILURE,
+        Response.of(
+            451, "4.3.5", key + " is not set in queue configuration " + request.config().source()),
+        null);
+  }
+
   /** The same disposition and response for every recipient of {@code request}. */
   public static DeliveryResult forAll(
       DeliveryRequest request, Disposition disposition, Response response, PeerAddress peer) {

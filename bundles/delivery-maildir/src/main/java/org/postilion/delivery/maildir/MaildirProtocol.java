@@ -73,14 +73,7 @@ public class MaildirProtocol implements DeliveryProtocol {
   DeliveryResult write(DeliveryRequest request) {
     String template = request.config().property(PATH_KEY);
     if (template == null || template.isBlank()) {
-      return DeliveryResult.forAll(
-          request,
-          Disposition.TRANSIENT_FAILURE,
-          Response.of(
-              451,
-              "4.3.5",
-              PATH_KEY + " is not set in queue configuration " + request.config().source()),
-          null);
+      return DeliveryResult.missingKey(request, PATH_KEY);
     }
     List<RecipientResult> results = new ArrayList<>();
     String lastFolder = null;

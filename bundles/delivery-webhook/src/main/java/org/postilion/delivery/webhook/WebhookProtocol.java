@@ -50,8 +50,7 @@ public class WebhookProtocol implements DeliveryProtocol {
     QueueConfig config = request.config();
     String url = config.property(URL);
     if (url == null || url.isBlank()) {
-      return done(
-          request, transientFailure("4.3.5", URL + " is not set in " + config.source()), null);
+      return CompletableFuture.completedFuture(DeliveryResult.missingKey(request, URL));
     }
     URI target;
     try {

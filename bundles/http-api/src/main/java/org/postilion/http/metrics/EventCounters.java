@@ -1,5 +1,6 @@
 package org.postilion.http.metrics;
 
+import java.util.Comparator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,12 +15,11 @@ import org.postilion.api.event.EventRecord;
 final class EventCounters {
   private final Map<Series, LongAdder> counters = new ConcurrentHashMap<>();
 
-  record Series(String metric, String label, String value) implements Comparable<Series> {
-    @Override
-    public int compareTo(Series other) {
-      return (metric + '\0' + label + '\0' + value)
-          .compareTo(other.metric + '\0' + other.label + '\0' + other.value);
-    }
+  record Series(String metric, String label, String value) {
+    static final Comparator<Series> ORDER =
+        Comparator.comparing(Series::metric)
+            .thenComparing(Series::label)
+            .thenComparing(Series::value);
   }
 
   void count(EventRecord record) {
@@ -54,10 +54,16 @@ final class EventCounters {
     counters.computeIfAbsent(new Series(metric, label, value), s -> new LongAdder()).increment();
   }
 
+  private Map<Series, LongAdder> sorted() {
+    Map<Series, LongAdder> sorted = new TreeMap<>(Series.ORDER);
+    sorted.putAll(counters);
+    return sorted;
+  }
+
   /** The counters, sorted, as Prometheus text; each metric family once with its type line. */
   void write(PrometheusText out) {
     String family = null;
-    for (Map.Entry<Series, LongAdder> counter : new TreeMap<>(counters).entrySet()) {
+    for (Map.Entry<Series, LongAdder> counter : sorted().entrySet()) {
       Series series = counter.getKey();
       if (!series.metric().equals(family)) {
         family = series.metric();

@@ -153,17 +153,6 @@ final class EventJournal implements AutoCloseable {
     readOffset = batch.offset();
   }
 
-  /** Records appended and not yet acknowledged, roughly: the bytes still to send. */
-  synchronized long backlogBytes() throws IOException {
-    long bytes = 0;
-    for (long sequence : segments()) {
-      if (sequence >= readSegment && Files.exists(segment(sequence))) {
-        bytes += Files.size(segment(sequence));
-      }
-    }
-    return Math.max(0, bytes - readOffset);
-  }
-
   @Override
   public synchronized void close() throws IOException {
     if (writer != null) {

@@ -7,12 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
@@ -24,7 +21,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +30,7 @@ import org.postilion.api.reception.Refusal;
 import org.postilion.api.reception.Submission;
 import org.postilion.api.tls.PemCredentials;
 import org.postilion.smtp.tls.TlsSettings;
+import org.postilion.testkit.SelfSignedTls;
 import org.postilion.testkit.SmtpClient;
 
 /** TLS, AUTH, CHUNKING and the abuse limits of a listener, through real sockets. */
@@ -109,20 +106,7 @@ class SecureIngressTest {
 
   /** A client that trusts exactly the listener's self-signed certificate. */
   private SSLContext clientContext() throws Exception {
-    X509Certificate certificate;
-    try (InputStream in = Files.newInputStream(folder.resolve("self-signed-mx.test.crt"))) {
-      certificate =
-          (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
-    }
-    KeyStore trusted = KeyStore.getInstance("PKCS12");
-    trusted.load(null, null);
-    trusted.setCertificateEntry("server", certificate);
-    TrustManagerFactory trust =
-        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    trust.init(trusted);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, trust.getTrustManagers(), null);
-    return context;
+    return SelfSignedTls.trusting(folder.resolve("self-signed-mx.test.crt"));
   }
 
   private static void expect(String prefix, String reply) {
