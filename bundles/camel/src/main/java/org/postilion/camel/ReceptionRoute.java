@@ -1,5 +1,8 @@
 package org.postilion.camel;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
@@ -13,6 +16,7 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.Route;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.postilion.api.delivery.MessageContent;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.message.HeaderSection;
 import org.postilion.api.reception.ReceivedMessage;
@@ -25,10 +29,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@code direct:reception} hook: when a route consumes it, every message passes through it
  * after the client sent it and before it is spooled. The envelope is in headers, the message is the
- * body (bytes); what the route leaves in the headers {@code tenant}, {@code campaign}, {@code
- * queue}, {@code meta.<key>}, {@code append_header.<Name>}, {@code remove_header} and {@code
- * reject} ("550 5.7.1 text") is applied. An exception whose message starts with a reply code is
- * that reply; any other exception is a 451, so a broken route delays mail rather than losing it.
+ * body (bytes; the header section alone for a message over {@link #MAX_WHOLE_BODY}); what the route
+ * leaves in the headers {@code tenant}, {@code campaign}, {@code queue}, {@code meta.<key>}, {@code
+ * append_header.<Name>}, {@code remove_header} and {@code reject} ("550 5.7.1 text") is applied. An
+ * exception whose message starts with a reply code is that reply; any other exception is a 451, so
+ * a broken route delays mail rather than losing it.
  */
 @Component(property = ReceptionFilter.ORDER + ":Integer=" + ReceptionFilter.POLICY)
 public class ReceptionRoute implements ReceptionFilter {
@@ -50,10 +55,25 @@ public class ReceptionRoute implements ReceptionFilter {
     return false;
   }
 
+  /**
+   * Messages up to this size reach the route whole; larger ones as their header section alone, so
+   * that a route never pulls a large message into the heap.
+   */
+  static final long MAX_WHOLE_BODY = 1024 * 1024;
+
   @Override
   public void filter(ReceivedMessage message) throws ReceptionException {
     if (!consumed(producer.getCamelContext(), ENDPOINT)) {
       return;
+    }
+    boolean whole = message.size() <= MAX_WHOLE_BODY;
+    byte[] given;
+    try {
+      given = whole ? readAll(message) : message.head();
+    } catch (IOException e) {
+      LOG.error("Cannot read message {} for the reception route", message.id(), e);
+      throw new ReceptionException(
+          Response.of(451, "4.3.0", "cannot process the message now, try again later"), e);
     }
     Submission submission = message.submission();
     Exchange exchange =
@@ -62,7 +82,9 @@ public class ReceptionRoute implements ReceptionFilter {
             ExchangePattern.InOut,
             in -> {
               var m = in.getMessage();
-              m.setBody(message.content());
+              m.setBody(given);
+              m.setHeader("message_size", message.size());
+              m.setHeader("body_truncated", !whole);
               m.setHeader("message_id", message.id());
               m.setHeader("sender", submission.sender());
               m.setHeader("recipients", submission.recipients());
@@ -87,7 +109,8 @@ public class ReceptionRoute implements ReceptionFilter {
     if (queue != null) {
       message.queue(queue);
     }
-    byte[] content = out.getBody(byte[].class);
+    Object body = out.getBody();
+    byte[] content = body == given ? given : out.getBody(byte[].class);
     Set<String> remove = new HashSet<>();
     StringBuilder append = new StringBuilder();
     for (Map.Entry<String, Object> header : out.getHeaders().entrySet()) {
@@ -103,8 +126,23 @@ public class ReceptionRoute implements ReceptionFilter {
         }
       }
     }
-    if (content != null) {
-      message.content(HeaderSection.parse(content).edit(remove, append.toString()));
+    if (content == null) {
+      return;
+    }
+    if (content != given && whole) {
+      // The route wrote a new message: its header section and body replace the old.
+      int bodyStart = HeaderSection.parse(content).bodyStart();
+      message.head(Arrays.copyOf(content, bodyStart));
+      message.body(MessageContent.of(Arrays.copyOfRange(content, bodyStart, content.length)));
+    } else if (content != given) {
+      message.head(content);
+    }
+    message.head(HeaderSection.parse(message.head()).edit(remove, append.toString()));
+  }
+
+  private static byte[] readAll(ReceivedMessage message) throws IOException {
+    try (InputStream in = message.open()) {
+      return in.readAllBytes();
     }
   }
 

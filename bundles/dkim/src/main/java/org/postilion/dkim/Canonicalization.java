@@ -1,8 +1,9 @@
 package org.postilion.dkim;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.Locale;
 
 /** The two canonicalization algorithms of RFC 6376 section 3.4, for header fields and bodies. */
@@ -70,62 +71,14 @@ public enum Canonicalization {
   /** The body (bytes {@code [start, message.length)}) in canonical form. */
   public byte[] body(byte[] message, int start) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(message.length - start + 2);
-    int pos = start;
-    while (pos < message.length) {
-      int lineEnd = pos;
-      while (lineEnd < message.length
-          && !(message[lineEnd] == '\r'
-              && lineEnd + 1 < message.length
-              && message[lineEnd + 1] == '\n')) {
-        lineEnd++;
-      }
-      if (this == SIMPLE) {
-        out.write(message, pos, lineEnd - pos);
-      } else {
-        writeRelaxedLine(out, message, pos, lineEnd);
-      }
-      out.writeBytes(CRLF);
-      pos = Math.min(lineEnd + 2, message.length);
+    BodyCanonicalizer canonical = new BodyCanonicalizer(this, out);
+    try {
+      canonical.write(message, start, message.length - start);
+      canonical.finish();
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing to memory does not fail", e);
     }
-    byte[] body = out.toByteArray();
-    int length = body.length;
-    // Trailing empty lines are ignored; a body that had only those is empty.
-    while (length >= 4
-        && body[length - 1] == '\n'
-        && body[length - 2] == '\r'
-        && body[length - 3] == '\n'
-        && body[length - 4] == '\r') {
-      length -= 2;
-    }
-    if (length == 2 && body[0] == '\r' && body[1] == '\n') {
-      length = 0;
-    }
-    if (length == 0) {
-      // RFC 6376 3.4.3: an empty body is one CRLF in simple form; 3.4.4: nothing in relaxed form.
-      return this == SIMPLE ? CRLF.clone() : new byte[0];
-    }
-    return length == body.length ? body : Arrays.copyOf(body, length);
-  }
-
-  private static void writeRelaxedLine(
-      ByteArrayOutputStream out, byte[] message, int from, int to) {
-    int end = to;
-    while (end > from && (message[end - 1] == ' ' || message[end - 1] == '\t')) {
-      end--;
-    }
-    boolean inSpace = false;
-    for (int i = from; i < end; i++) {
-      byte b = message[i];
-      if (b == ' ' || b == '\t') {
-        if (!inSpace) {
-          out.write(' ');
-          inSpace = true;
-        }
-      } else {
-        out.write(b);
-        inSpace = false;
-      }
-    }
+    return out.toByteArray();
   }
 
   private static int indexOf(byte[] bytes, byte wanted) {

@@ -23,17 +23,28 @@ public final class DkimSignature {
    * @param now the signing time, {@code t=}
    */
   public static byte[] field(byte[] message, SignatureSpec spec, SigningKey key, Instant now) {
-    return field(message, HeaderSection.parse(message), spec, key, now);
+    HeaderSection header = HeaderSection.parse(message);
+    BodyHash body = BodyHash.of(message, header.bodyStart(), spec.bodyCanonicalization());
+    return field(message, header, body, spec, key, now);
   }
 
-  /** The same, for a message whose header section the caller has already split. */
+  /**
+   * The same, for a message whose header section the caller has already split and whose body it has
+   * hashed.
+   *
+   * @param head the header section (or the whole message): {@code header} was parsed from it
+   */
   static byte[] field(
-      byte[] message, HeaderSection header, SignatureSpec spec, SigningKey key, Instant now) {
+      byte[] head,
+      HeaderSection header,
+      BodyHash body,
+      SignatureSpec spec,
+      SigningKey key,
+      Instant now) {
     if (key.algorithm() != spec.algorithm()) {
       throw new IllegalArgumentException(
           "the key is an " + key.algorithm() + " key, the signature is " + spec.algorithm());
     }
-    byte[] body = spec.bodyCanonicalization().body(message, header.bodyStart());
     List<String> signed = signedNames(header, spec);
 
     Folder tags = new Folder("DKIM-Signature:");
@@ -52,16 +63,16 @@ public final class DkimSignature {
       tags.tag("x=" + now.plus(spec.expiration()).getEpochSecond() + ";");
     }
     if (spec.bodyLength()) {
-      tags.tag("l=" + body.length + ";");
+      tags.tag("l=" + body.length() + ";");
     }
     tags.list("h=", signed);
-    tags.tag("bh=" + base64(sha256(body)) + ";");
+    tags.tag("bh=" + base64(body.sha256()) + ";");
     tags.tag("b=");
     String unsigned = tags.text();
 
     byte[] data =
         dataToSign(
-            message,
+            head,
             header,
             signed,
             spec.headerCanonicalization(),

@@ -1,18 +1,26 @@
 package org.postilion.dkim;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.postilion.api.delivery.MessageContent;
+import org.postilion.api.delivery.Response;
 import org.postilion.api.message.HeaderSection;
 import org.postilion.api.reception.ReceivedMessage;
+import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.reception.ReceptionFilter;
 import org.postilion.api.signing.MessageSigner;
 import org.slf4j.Logger;
@@ -47,17 +55,46 @@ public class DkimSigner implements ReceptionFilter, MessageSigner {
   }
 
   @Override
-  public void filter(ReceivedMessage message) {
+  public void filter(ReceivedMessage message) throws ReceptionException {
     List<String> problems = new ArrayList<>();
-    message.content(signMatching(message.content(), problems));
+    MessageContent body = message.body();
+    try {
+      message.head(
+          signMatching(
+              message.head(),
+              canonicalization -> {
+                try (InputStream in = body.open()) {
+                  return BodyHash.of(in, canonicalization);
+                }
+              },
+              problems));
+    } catch (IOException e) {
+      LOG.error("Cannot read the body of {} to sign it", message.id(), e);
+      throw new ReceptionException(
+          Response.of(451, "4.3.0", "cannot process the message now, try again later"), e);
+    }
     if (!problems.isEmpty()) {
       message.putMeta("dkim_error", String.join("; ", problems));
     }
   }
 
+  /** Hashes the body in one canonical form; read from wherever the body lies. */
+  @FunctionalInterface
+  private interface BodyHasher {
+    BodyHash hash(Canonicalization canonicalization) throws IOException;
+  }
+
   @Override
   public byte[] signMatching(byte[] message) {
-    return signMatching(message, new ArrayList<>());
+    int bodyStart = HeaderSection.parse(message).bodyStart();
+    try {
+      return signMatching(
+          message,
+          canonicalization -> BodyHash.of(message, bodyStart, canonicalization),
+          new ArrayList<>());
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading from memory does not fail", e);
+    }
   }
 
   @Override
@@ -66,8 +103,9 @@ public class DkimSigner implements ReceptionFilter, MessageSigner {
       SignatureSpec spec = definition.spec();
       if (spec.domain().equalsIgnoreCase(domain.trim()) && spec.selector().equals(selector)) {
         try {
-          return prepend(
-              message, List.of(field(message, HeaderSection.parse(message), definition)));
+          HeaderSection header = HeaderSection.parse(message);
+          BodyHash body = BodyHash.of(message, header.bodyStart(), spec.bodyCanonicalization());
+          return prepend(message, List.of(field(message, header, body, definition)));
         } catch (KeyCache.KeyUnavailableException e) {
           throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -77,8 +115,13 @@ public class DkimSigner implements ReceptionFilter, MessageSigner {
         "no DKIM signature is configured for domain " + domain + " and selector " + selector);
   }
 
-  private byte[] signMatching(byte[] message, List<String> problems) {
+  /**
+   * @param message the header section, or the whole message: signatures go in front of it
+   */
+  private byte[] signMatching(byte[] message, BodyHasher bodies, List<String> problems)
+      throws IOException {
     HeaderSection header = HeaderSection.parse(message);
+    Map<Canonicalization, BodyHash> hashes = new EnumMap<>(Canonicalization.class);
     String fromDomain = fromDomain(header);
     if (fromDomain == null) {
       return message;
@@ -88,8 +131,14 @@ public class DkimSigner implements ReceptionFilter, MessageSigner {
       if (!definition.covers(fromDomain)) {
         continue;
       }
+      Canonicalization canonicalization = definition.spec().bodyCanonicalization();
+      BodyHash body = hashes.get(canonicalization);
+      if (body == null) {
+        body = bodies.hash(canonicalization);
+        hashes.put(canonicalization, body);
+      }
       try {
-        fields.add(field(message, header, definition));
+        fields.add(field(message, header, body, definition));
       } catch (KeyCache.KeyUnavailableException | RuntimeException e) {
         SignatureSpec spec = definition.spec();
         String problem = spec.keyRecordName() + " not signed: " + e.getMessage();
@@ -102,10 +151,11 @@ public class DkimSigner implements ReceptionFilter, MessageSigner {
     return fields.isEmpty() ? message : prepend(message, fields);
   }
 
-  private byte[] field(byte[] message, HeaderSection header, DkimDefinition definition)
+  private byte[] field(
+      byte[] message, HeaderSection header, BodyHash body, DkimDefinition definition)
       throws KeyCache.KeyUnavailableException {
     SigningKey key = keys.key(definition.keyFile());
-    return DkimSignature.field(message, header, definition.spec(), key, Instant.now());
+    return DkimSignature.field(message, header, body, definition.spec(), key, Instant.now());
   }
 
   private static byte[] prepend(byte[] message, List<byte[]> fields) {

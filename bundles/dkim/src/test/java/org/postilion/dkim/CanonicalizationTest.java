@@ -50,4 +50,38 @@ class CanonicalizationTest {
     assertEquals(
         "subject:caf\u00e9\r\n", header(Canonicalization.RELAXED, "Subject: caf\u00e9 \r\n"));
   }
+
+  /** Writes split anywhere, CR and LF in separate writes included, give the same canonical body. */
+  @Test
+  void theBodyIsTheSameHoweverItsBytesArrive() throws Exception {
+    java.util.Random random = new java.util.Random(42);
+    byte[] alphabet = bytes("ab \t\r\n\r\n\r\n.x");
+    for (int round = 0; round < 500; round++) {
+      byte[] body = new byte[random.nextInt(200)];
+      for (int i = 0; i < body.length; i++) {
+        body[i] = alphabet[random.nextInt(alphabet.length)];
+      }
+      for (Canonicalization c : Canonicalization.values()) {
+        byte[] whole = c.body(body, 0);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        BodyCanonicalizer pieces = new BodyCanonicalizer(c, out);
+        int pos = 0;
+        while (pos < body.length) {
+          int n = Math.min(body.length - pos, 1 + random.nextInt(3));
+          pieces.write(body, pos, n);
+          pos += n;
+        }
+        pieces.finish();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(whole, out.toByteArray(), c.name());
+        assertEquals(whole.length, pieces.length());
+      }
+    }
+  }
+
+  @Test
+  void aLoneCrOrLfIsLineContent() {
+    assertEquals("a\rb\r\n", body(Canonicalization.SIMPLE, "a\rb"));
+    assertEquals("a\nb\r\n", body(Canonicalization.RELAXED, "a\nb\r\n"));
+    assertEquals("a\r\r\n", body(Canonicalization.SIMPLE, "a\r\r\n"));
+  }
 }

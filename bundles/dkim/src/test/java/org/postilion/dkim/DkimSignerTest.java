@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postilion.api.delivery.MessageContent;
 import org.postilion.api.message.HeaderSection;
 import org.postilion.api.reception.ReceivedMessage;
 import org.postilion.api.reception.Submission;
@@ -149,6 +151,44 @@ class DkimSignerTest {
     assertNull(DkimSigner.fromDomain(HeaderSection.parse(bytes("Subject: none\r\n\r\n"))));
   }
 
+  /** At reception only the header section is in memory; the body is hashed from its stream. */
+  @Test
+  void aLargeBodyIsSignedFromItsStreamAndVerifies() throws Exception {
+    StringBuilder body = new StringBuilder();
+    for (int i = 0; body.length() < 3_000_000; i++) {
+      body.append("line ").append(i).append(" \t with  spaces   ").append("x".repeat(i % 997));
+      body.append(i % 50 == 0 ? "\r\n\r\n" : "\r\n");
+    }
+    body.append("\r\n\r\n\r\n");
+    String head = MESSAGE.substring(0, MESSAGE.indexOf("\r\n\r\n") + 4);
+    Path edKey = keyFile("ed.key", ed25519);
+    for (String canonicalization :
+        List.of("relaxed/relaxed", "simple/simple", "relaxed/simple", "simple/relaxed")) {
+      DkimSigner signer = new DkimSigner();
+      signer.addDefinition(
+          definition("example.com", "e", edKey, "ed25519-sha256", canonicalization));
+      Submission submission =
+          new Submission(
+              "a@news.example.com", List.of("b@x.org"), new byte[0], "ESMTP", "::1", null);
+      ReceivedMessage message =
+          new ReceivedMessage(
+              "id1",
+              Instant.now(),
+              submission,
+              bytes(head),
+              MessageContent.of(bytes(body.toString())));
+      signer.filter(message);
+      byte[] signed;
+      try (InputStream in = message.open()) {
+        signed = in.readAllBytes();
+      }
+      assertEquals(
+          List.of("0 pass"),
+          DkimVerifier.verify(signed, records("e._domainkey.example.com", ed25519)),
+          canonicalization);
+    }
+  }
+
   @Test
   void aMissingKeySendsTheMessageUnsignedAndSaysSo() throws Exception {
     DkimSigner signer = new DkimSigner();
@@ -160,7 +200,7 @@ class DkimSignerTest {
         new Submission("a@news.example.com", List.of("b@x.org"), new byte[0], "ESMTP", "::1", null);
     ReceivedMessage message = new ReceivedMessage("id1", Instant.now(), submission, bytes(MESSAGE));
     signer.filter(message);
-    assertEquals(1, HeaderSection.parse(message.content()).named("DKIM-Signature").size());
+    assertEquals(1, HeaderSection.parse(message.head()).named("DKIM-Signature").size());
     String problem = message.meta().get("dkim_error");
     assertTrue(
         problem.startsWith("gone._domainkey.example.com not signed: key file")

@@ -84,7 +84,13 @@ public class QueueDefinition {
   @Activate
   void activate(Config config, Map<String, Object> properties) {
     String source = ConfigFiles.fileName(properties);
-    rule = ConfigFiles.parseOrReject(LOG, source, false, () -> toRule(source, config, properties));
+    try {
+      rule = toRule(source, config, properties);
+    } catch (IllegalArgumentException e) {
+      // Its mail must not fall to the next rule (another protocol, another route): it waits.
+      rule = rejected(source, config, e);
+      return;
+    }
     LOG.info("Queue configuration {} in force: {}", source, rule);
     String pool = rule.config().egressPool();
     if (pool != null && !egress.hasPool(pool)) {
@@ -118,6 +124,39 @@ public class QueueDefinition {
 
   public QueueRule rule() {
     return rule;
+  }
+
+  /**
+   * A new file that does not hold: a rule that still matches what the file names, so that its mail
+   * waits until the file is fixed. When not even its match keys hold, there is nothing to match.
+   */
+  private static QueueRule rejected(String source, Config config, IllegalArgumentException e) {
+    QueueRule placeholder;
+    try {
+      placeholder =
+          new QueueRule(
+              config.match_domain(),
+              config.match_tenant(),
+              config.match_campaign(),
+              new QueueConfig(
+                  source,
+                  config.protocol().isBlank() ? QueueConfig.DEFAULT_PROTOCOL : config.protocol(),
+                  QueueRules.BUILT_IN_DEFAULT.retry(),
+                  QueueRules.BUILT_IN_DEFAULT.maxAge(),
+                  null,
+                  null,
+                  Map.of()),
+              e.getMessage());
+    } catch (IllegalArgumentException matchKeys) {
+      LOG.error("{} rejected, {}", source, matchKeys.getMessage());
+      throw matchKeys;
+    }
+    LOG.error(
+        "{} rejected, {}; mail for {} waits until the file is fixed",
+        source,
+        e.getMessage(),
+        placeholder.describeMatch());
+    return placeholder;
   }
 
   static QueueRule toRule(String source, Config config, Map<String, Object> properties) {

@@ -11,8 +11,15 @@ import org.postilion.api.queue.QueueName;
  * @param domain {@code example.com}, {@code *.example.com} (subdomains only) or {@code *}
  * @param tenant the tenant it is limited to, or {@code null} for any
  * @param campaign the campaign it is limited to, or {@code null} for any
+ * @param rejection why the file was refused, or {@code null}: mail it matches waits until the file
+ *     is fixed rather than take whatever rule comes next
  */
-public record QueueRule(String domain, String tenant, String campaign, QueueConfig config) {
+public record QueueRule(
+    String domain, String tenant, String campaign, QueueConfig config, String rejection) {
+
+  public QueueRule(String domain, String tenant, String campaign, QueueConfig config) {
+    this(domain, tenant, campaign, config, null);
+  }
 
   /**
    * Most specific first: a named domain beats a wildcard, a longer wildcard beats a shorter one,
@@ -38,6 +45,14 @@ public record QueueRule(String domain, String tenant, String campaign, QueueConf
     }
     tenant = tenant == null || tenant.isBlank() ? null : tenant.trim();
     campaign = campaign == null || campaign.isBlank() ? null : campaign.trim();
+  }
+
+  /** What the rule matches, for logs: {@code domain example.com, tenant acme}. */
+  public String describeMatch() {
+    return "domain "
+        + domain
+        + (tenant == null ? "" : ", tenant " + tenant)
+        + (campaign == null ? "" : ", campaign " + campaign);
   }
 
   public boolean matches(QueueName queue) {

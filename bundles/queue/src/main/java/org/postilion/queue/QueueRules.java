@@ -23,10 +23,15 @@ public final class QueueRules {
   private QueueRules() {}
 
   public static QueueConfig resolve(Collection<QueueRule> rules, QueueName queue) {
+    QueueRule rule = matching(rules, queue);
+    return rule == null ? BUILT_IN_DEFAULT : rule.config();
+  }
+
+  /** The most specific rule for the queue, rejected files included; null for the default. */
+  public static QueueRule matching(Collection<QueueRule> rules, QueueName queue) {
     return rules.stream()
         .filter(rule -> rule.matches(queue))
         .min(QueueRule.MOST_SPECIFIC_FIRST)
-        .map(QueueRule::config)
-        .orElse(BUILT_IN_DEFAULT);
+        .orElse(null);
   }
 }

@@ -81,4 +81,36 @@ class QueueDefinitionTest {
     e = assertThrows(IllegalArgumentException.class, () -> rule(Map.of("protocol", " ")));
     assertTrue(e.getMessage().contains("protocol"), e.getMessage());
   }
+
+  /** A new file that does not hold still claims its mail: it waits instead of taking "*". */
+  @Test
+  void aRejectedNewFileStillMatchesItsQueues() {
+    Map<String, Object> keys = new HashMap<>();
+    keys.put("match.domain", "badkeys.test");
+    keys.put("protocol", "maildir");
+    keys.put("retry.interval", "banana");
+    keys.put("felix.fileinstall.filename", "file:/etc/org.postilion.queue-badkeys.cfg");
+    QueueDefinition definition = new QueueDefinition();
+    definition.activate(TypedConfig.of(QueueDefinition.Config.class, keys), keys);
+    QueueRule rejected = definition.rule();
+    assertTrue(rejected.rejection().contains("retry.interval"), rejected.rejection());
+    QueueRule fallback = rule(Map.of("match.domain", "*"));
+    assertEquals(
+        rejected,
+        QueueRules.matching(
+            java.util.List.of(fallback, rejected),
+            org.postilion.api.queue.QueueName.parse("badkeys.test")));
+    assertNull(fallback.rejection());
+  }
+
+  @Test
+  void aNewFileWhoseMatchKeysDoNotHoldIsRefused() {
+    Map<String, Object> keys = new HashMap<>();
+    keys.put("match.domain", "a*b.test");
+    keys.put("retry.interval", "banana");
+    QueueDefinition definition = new QueueDefinition();
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> definition.activate(TypedConfig.of(QueueDefinition.Config.class, keys), keys));
+  }
 }

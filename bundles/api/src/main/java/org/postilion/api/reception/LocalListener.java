@@ -22,6 +22,11 @@ public interface LocalListener {
     return 0;
   }
 
+  /** The largest message the listener takes, in bytes; 0 when it sets no limit of its own. */
+  default long maxMessageSize() {
+    return 0;
+  }
+
   /** How often the listener refused a client or command, by {@link Refusal#reason()}. */
   default Map<String, Long> refusalCounts() {
     return Map.of();

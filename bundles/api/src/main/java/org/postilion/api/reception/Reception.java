@@ -7,6 +7,16 @@ package org.postilion.api.reception;
 public interface Reception {
 
   /**
+   * A buffer to write an arriving message into, on the heap up to a budget and on disk beyond it.
+   * The caller closes it once {@link #receive} has returned or the message was given up.
+   *
+   * @throws ReceptionException 451 4.3.1 when the server has no room for more mail in flight
+   */
+  default ContentBuffer buffer() throws ReceptionException {
+    return ContentBuffer.inMemory();
+  }
+
+  /**
    * Spools the message for all its recipients and returns its id once it is durable. Blocks for the
    * disk write: never call it on a network event loop.
    *

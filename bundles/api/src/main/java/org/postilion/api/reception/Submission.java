@@ -1,12 +1,14 @@
 package org.postilion.api.reception;
 
 import java.util.List;
+import org.postilion.api.delivery.MessageContent;
 
 /**
  * A message handed over by an ingress (SMTP listener, HTTP API) for queuing.
  *
  * @param sender the envelope sender, empty for the null sender
- * @param content the RFC 5322 bytes with CRLF line endings
+ * @param content the RFC 5322 bytes with CRLF line endings, read as often as needed until {@link
+ *     Reception#receive} returns
  * @param receptionProtocol as RFC 3848 names it for Received fields: SMTP, ESMTP, ESMTPS, ESMTPSA,
  *     HTTP...
  * @param peerAddress the client's address, for records
@@ -19,7 +21,7 @@ import java.util.List;
 public record Submission(
     String sender,
     List<String> recipients,
-    byte[] content,
+    MessageContent content,
     String receptionProtocol,
     String peerAddress,
     String tenant,
@@ -35,10 +37,21 @@ public record Submission(
   public Submission(
       String sender,
       List<String> recipients,
-      byte[] content,
+      MessageContent content,
       String receptionProtocol,
       String peerAddress,
       String tenant) {
     this(sender, recipients, content, receptionProtocol, peerAddress, tenant, null, null, null);
+  }
+
+  /** A submission of bytes already in memory, from a client without HELO name or TLS. */
+  public Submission(
+      String sender,
+      List<String> recipients,
+      byte[] content,
+      String receptionProtocol,
+      String peerAddress,
+      String tenant) {
+    this(sender, recipients, MessageContent.of(content), receptionProtocol, peerAddress, tenant);
   }
 }

@@ -57,6 +57,7 @@ public class MaildirProtocol implements DeliveryProtocol {
   private final AtomicLong sequence = new AtomicLong();
   private final String host = hostName();
   private final long pid = ProcessHandle.current().pid();
+  private final TmpSweeper sweeper = new TmpSweeper(host, pid);
   private boolean fsync = true;
 
   @Activate
@@ -74,6 +75,18 @@ public class MaildirProtocol implements DeliveryProtocol {
     String template = request.config().property(PATH_KEY);
     if (template == null || template.isBlank()) {
       return DeliveryResult.missingKey(request, PATH_KEY);
+    }
+    try {
+      MaildirPath.root(template);
+    } catch (IllegalArgumentException e) {
+      return DeliveryResult.forAll(
+          request,
+          Disposition.TRANSIENT_FAILURE,
+          Response.of(
+              451,
+              "4.3.5",
+              e.getMessage() + " in queue configuration " + request.config().source()),
+          null);
     }
     List<RecipientResult> results = new ArrayList<>();
     String lastFolder = null;
@@ -105,6 +118,7 @@ public class MaildirProtocol implements DeliveryProtocol {
       Files.createDirectories(tmp);
       Files.createDirectories(newDir);
       Files.createDirectories(folder.resolve("cur"));
+      sweeper.sweepOnce(tmp);
       try (FileChannel channel =
               FileChannel.open(tmpFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
           InputStream in = request.content().open()) {

@@ -113,4 +113,48 @@ class MaildirProtocolTest {
             request(blocker + "/box", "u@example.com", QueueName.of(null, null, "example.com")));
     assertEquals(Disposition.TRANSIENT_FAILURE, result.recipients().get(0).disposition());
   }
+
+  @Test
+  void leftoversOfADeadWriterAndOldFilesInTmpAreRemovedAtTheFirstWrite() throws Exception {
+    Path box = root.resolve("box");
+    Path tmp = Files.createDirectories(box.resolve("tmp"));
+    String host = java.net.InetAddress.getLocalHost().getHostName();
+    long dead = deadPid();
+    Path crashed = Files.writeString(tmp.resolve("1700000000.M1P" + dead + "Q7." + host), "x");
+    Path stale = Files.writeString(tmp.resolve("someone-elses-file"), "x");
+    Files.setLastModifiedTime(
+        stale,
+        java.nio.file.attribute.FileTime.from(
+            java.time.Instant.now().minus(TmpSweeper.ABANDONED).minusSeconds(60)));
+    Path live =
+        Files.writeString(
+            tmp.resolve("1700000000.M1P" + ProcessHandle.current().pid() + "Q8." + host), "x");
+    Path fresh = Files.writeString(tmp.resolve("a-reader-is-writing-this"), "x");
+
+    protocol.write(request(box.toString(), "u@example.com", QueueName.of(null, null, "x")));
+
+    assertTrue(Files.notExists(crashed));
+    assertTrue(Files.notExists(stale));
+    assertTrue(Files.exists(live));
+    assertTrue(Files.exists(fresh));
+    assertEquals(1, files(box.resolve("new")).size());
+  }
+
+  /** A process id no process has now. */
+  private static long deadPid() throws Exception {
+    Process process = new ProcessBuilder("true").start();
+    process.waitFor();
+    long pid = process.pid();
+    assertTrue(ProcessHandle.of(pid).isEmpty());
+    return pid;
+  }
+
+  @Test
+  void aBrokenTemplateIsATransientConfigurationProblem() {
+    DeliveryResult result =
+        protocol.write(
+            request(root + "/{mailbox}", "u@example.com", QueueName.of(null, null, "x")));
+    assertEquals(Disposition.TRANSIENT_FAILURE, result.recipients().get(0).disposition());
+    assertTrue(result.recipients().get(0).response().content().contains("{mailbox}"));
+  }
 }

@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.regex.Pattern;
 import javax.servlet.Servlet;
 import javax.servlet.http.HttpServlet;
 import javax.servlet.http.HttpServletRequest;
@@ -15,11 +14,13 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletName;
 import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+import org.postilion.api.reception.ContentBuffer;
 import org.postilion.api.reception.Reception;
 import org.postilion.http.inject.Injector.Client;
 import org.postilion.http.inject.Injector.Result;
 import org.postilion.http.security.AccessFilter;
 import org.postilion.http.web.Json;
+import org.postilion.http.web.MemoryBudget;
 import org.postilion.http.web.RequestException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,8 +35,6 @@ import org.slf4j.LoggerFactory;
 public class InjectServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(InjectServlet.class);
-  private static final Pattern BARE_LINE_FEED = Pattern.compile("(?<!\r)\n");
-  private static final Pattern FIRST_HEADER = Pattern.compile("^[\\x21-\\x39\\x3b-\\x7e]+:");
 
   @Reference private transient Reception reception;
 
@@ -65,13 +64,16 @@ public class InjectServlet extends HttpServlet {
 
   private Result injectJson(HttpServletRequest request, InjectSettings.Current current)
       throws IOException, RequestException {
-    byte[] body = Json.body(request, current.config().max__request__size());
-    InjectionRequest parsed = InjectionRequest.parse(Json.parse(body));
-    if (parsed.recipients().size() > current.config().max__recipients()) {
-      throw RequestException.badField(
-          "recipients", "more than " + current.config().max__recipients() + " in one request");
+    // The body, its parse tree and the messages made of it: a few times the body's size.
+    try (MemoryBudget.Reservation memory = settings.memory().open()) {
+      byte[] body = Json.body(request, current.config().max__request__size(), memory, 4);
+      InjectionRequest parsed = InjectionRequest.parse(Json.parse(body));
+      if (parsed.recipients().size() > current.config().max__recipients()) {
+        throw RequestException.badField(
+            "recipients", "more than " + current.config().max__recipients() + " in one request");
+      }
+      return current.injector().inject(parsed, client(request), reception);
     }
-    return current.injector().inject(parsed, client(request), reception);
   }
 
   private Result injectRaw(HttpServletRequest request, InjectSettings.Current current)
@@ -95,16 +97,16 @@ public class InjectServlet extends HttpServlet {
       throw RequestException.badField(
           "recipient", "more than " + current.config().max__recipients() + " in one request");
     }
-    byte[] body = Json.body(request, current.config().max__request__size());
-    String text = new String(body, StandardCharsets.ISO_8859_1);
-    if (!FIRST_HEADER.matcher(text).find()) {
-      throw RequestException.badField("body", "an RFC 5322 message starting with a header field");
+    long announced = request.getContentLengthLong();
+    long max = settings.maxRawMessageSize();
+    if (announced > max) {
+      throw new RequestException(413, null, "the message is larger than " + max + " bytes");
     }
-    byte[] content =
-        BARE_LINE_FEED.matcher(text).replaceAll("\r\n").getBytes(StandardCharsets.ISO_8859_1);
-    return current
-        .injector()
-        .injectRaw(senders.get(0), recipients, content, client(request), reception);
+    try (ContentBuffer content = RawMessage.read(request.getInputStream(), max, reception)) {
+      return current
+          .injector()
+          .injectRaw(senders.get(0), recipients, content, client(request), reception);
+    }
   }
 
   /**

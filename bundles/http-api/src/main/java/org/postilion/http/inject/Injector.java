@@ -2,6 +2,7 @@ package org.postilion.http.inject;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.postilion.api.delivery.MessageContent;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.reception.Submission;
@@ -79,7 +80,11 @@ final class Injector {
 
   /** Raw injection: one message for every recipient, as an SMTP transaction would be. */
   Result injectRaw(
-      String sender, List<String> recipients, byte[] content, Client client, Reception reception) {
+      String sender,
+      List<String> recipients,
+      MessageContent content,
+      Client client,
+      Reception reception) {
     Tally tally = new Tally();
     List<String> valid = new ArrayList<>();
     for (String recipient : recipients) {
@@ -117,11 +122,12 @@ final class Injector {
       Reception reception)
       throws ReceptionException {
     List<String> addresses = recipients.stream().map(Recipient::email).toList();
-    reception.receive(submission(request.envelopeSender(), addresses, content, client));
+    reception.receive(
+        submission(request.envelopeSender(), addresses, MessageContent.of(content), client));
   }
 
   private static Submission submission(
-      String sender, List<String> recipients, byte[] content, Client client) {
+      String sender, List<String> recipients, MessageContent content, Client client) {
     return new Submission(
         sender, recipients, content, client.receptionProtocol(), client.address(), client.tenant());
   }

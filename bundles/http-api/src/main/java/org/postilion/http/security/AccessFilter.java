@@ -63,7 +63,16 @@ public class AccessFilter implements Filter {
       }
       return;
     }
-    Optional<AccessPolicy.Identity> identity = policy.identify(authorization);
+    AccessPolicy.Verdict verdict = policy.check(authorization, request.getRemoteAddr());
+    if (verdict.locked()) {
+      response.setHeader("Retry-After", String.valueOf(policy.lockout().toSeconds()));
+      Json.write(
+          response,
+          429,
+          Json.errorBody("too many failed authentications from this address, try later", null));
+      return;
+    }
+    Optional<AccessPolicy.Identity> identity = Optional.ofNullable(verdict.identity());
     if (identity.isEmpty()) {
       LOG.info("HTTP authentication from {} failed", request.getRemoteAddr());
       challenge(response, "authentication failed");

@@ -4,6 +4,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -11,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
@@ -19,6 +22,8 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.net.Cidr;
 import org.postilion.api.security.Authenticator;
+import org.postilion.api.security.EvenTimeAuthenticator;
+import org.postilion.api.security.FailedAuthThrottle;
 import org.postilion.api.security.JaasAuthenticator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,15 +60,41 @@ public class AccessPolicy {
     @AttributeDefinition(
         description = "File of hashed API keys; empty: ${karaf.etc}/postilion-api-keys.properties")
     String api__keys() default "";
+
+    @AttributeDefinition(
+        description = "Failed authentications per address before it is refused for a while")
+    int auth_max__failures() default 10;
+
+    @AttributeDefinition(description = "Seconds a failed authentication counts against its address")
+    int auth_failure__window() default 900;
   }
 
   /** Whose credentials they are, the tenant they carry, and whether they may use the admin API. */
   record Identity(String name, String tenant, boolean admin, long expiresNanos) {}
 
+  /** What came of a client's credentials: who they name, or why not. */
+  record Verdict(Identity identity, boolean locked) {
+    static final Verdict FAILED = new Verdict(null, false);
+    static final Verdict LOCKED = new Verdict(null, true);
+  }
+
+  /** What a bcrypt check is taken to cost until one has been timed. */
+  private static final Duration TYPICAL_PASSWORD_CHECK = Duration.ofMillis(100);
+
   private volatile Settings settings;
 
+  /** How often addresses whose failures have all aged out are forgotten. */
+  private static final long EXPIRY_NANOS = 60_000_000_000L;
+
+  private final AtomicLong lastExpiry = new AtomicLong(System.nanoTime());
+
   private record Settings(
-      List<Cidr> trusted, Authenticator realm, String adminRole, ApiKeys keys) {}
+      List<Cidr> trusted,
+      Authenticator realm,
+      String adminRole,
+      ApiKeys keys,
+      FailedAuthThrottle throttle,
+      Duration window) {}
 
   /**
    * Successful basic logins by a hash of the credentials, so bcrypt runs once a minute, not per
@@ -89,12 +120,19 @@ public class AccessPolicy {
         config.api__keys().isBlank()
             ? Path.of(System.getProperty("karaf.etc", "etc"), "postilion-api-keys.properties")
             : Path.of(config.api__keys());
+    Duration window = Duration.ofSeconds(Math.max(1, config.auth_failure__window()));
     settings =
         new Settings(
             List.copyOf(trusted),
-            config.realm().isBlank() ? null : new JaasAuthenticator(config.realm().trim()),
+            config.realm().isBlank()
+                ? null
+                : new EvenTimeAuthenticator(
+                    new JaasAuthenticator(config.realm().trim()), TYPICAL_PASSWORD_CHECK),
             config.admin__role().trim(),
-            new ApiKeys(keys));
+            new ApiKeys(keys),
+            new FailedAuthThrottle(
+                Math.max(1, config.auth_max__failures()), window, Duration.ZERO, Clock.systemUTC()),
+            window);
     recentLogins.clear();
     LOG.info("HTTP API trusts {} without credentials; API keys in {}", trusted, keys);
   }
@@ -111,9 +149,52 @@ public class AccessPolicy {
     return settings.trusted().stream().anyMatch(cidr -> cidr.contains(address));
   }
 
+  /**
+   * Who the Authorization header of a client names. An address that failed too often lately is
+   * refused without a look at its credentials, like SMTP AUTH.
+   */
+  Verdict check(String authorization, String remoteAddress) {
+    Settings settings = this.settings;
+    long now = System.nanoTime();
+    long last = lastExpiry.get();
+    if (now - last > EXPIRY_NANOS && lastExpiry.compareAndSet(last, now)) {
+      settings.throttle().expire();
+    }
+    if (settings.throttle().locked(remoteAddress)) {
+      return Verdict.LOCKED;
+    }
+    Optional<Identity> identity = identify(settings, authorization);
+    if (identity.isEmpty()) {
+      settings.throttle().failed(remoteAddress);
+      return Verdict.FAILED;
+    }
+    return new Verdict(identity.get(), false);
+  }
+
+  /** How long a locked-out address waits at most. */
+  Duration lockout() {
+    return settings.window();
+  }
+
   /** Who the Authorization header names; empty when the credentials are wrong. */
   Optional<Identity> identify(String authorization) {
-    Settings settings = this.settings;
+    return identify(settings, authorization);
+  }
+
+  /** For tests: check passwords with this instead of the JAAS realm. */
+  void realm(Authenticator realm) {
+    Settings current = settings;
+    settings =
+        new Settings(
+            current.trusted(),
+            realm,
+            current.adminRole(),
+            current.keys(),
+            current.throttle(),
+            current.window());
+  }
+
+  private Optional<Identity> identify(Settings settings, String authorization) {
     int space = authorization.indexOf(' ');
     if (space < 0) {
       return Optional.empty();

@@ -53,9 +53,23 @@ public final class Json {
    */
   public static byte[] body(HttpServletRequest request, long maxBytes)
       throws IOException, RequestException {
+    return body(request, maxBytes, null, 1);
+  }
+
+  /**
+   * The same, reserving {@code factor} bytes of {@code memory} for each byte of the body as it
+   * arrives (the body, and what is made of it), so that the request is refused with 503 before it
+   * can exhaust the heap.
+   */
+  public static byte[] body(
+      HttpServletRequest request, long maxBytes, MemoryBudget.Reservation memory, int factor)
+      throws IOException, RequestException {
     long announced = request.getContentLengthLong();
     if (announced > maxBytes) {
       throw tooLarge(maxBytes);
+    }
+    if (memory != null && announced > 0) {
+      memory.grow(announced * factor);
     }
     ByteArrayOutputStream body = new ByteArrayOutputStream(announced > 0 ? (int) announced : 8192);
     byte[] buffer = new byte[16384];
@@ -63,6 +77,9 @@ public final class Json {
       for (int n; (n = in.read(buffer)) >= 0; ) {
         if (body.size() + n > maxBytes) {
           throw tooLarge(maxBytes);
+        }
+        if (memory != null && body.size() + n > announced) {
+          memory.grow((long) n * factor);
         }
         body.write(buffer, 0, n);
       }

@@ -78,11 +78,11 @@ class InjectorTest {
     Submission submission = spooled.get(0);
     assertEquals("acme", submission.tenant());
     assertEquals(List.of("ann@example.net"), submission.recipients());
-    String raw = new String(submission.content(), StandardCharsets.US_ASCII);
+    String raw = new String(bytes(submission.content()), StandardCharsets.US_ASCII);
     assertTrue(raw.contains("Subject: =?"), raw);
     assertFalse(raw.matches("(?s).*[^\\r]\\n.*"), "only CRLF line ends");
 
-    Message message = parse(submission.content());
+    Message message = parse(bytes(submission.content()));
     assertEquals("Grüße, Ann", message.getSubject());
     assertEquals(
         "Ann Émile",
@@ -110,7 +110,7 @@ class InjectorTest {
          "content": {"html_body": "<img src=\\"cid:logo\\">",
            "attachments": [{"data": "iVBORw0K", "base64": true, "content_type": "image/png", "content_id": "logo"}]}}
         """);
-    Message message = parse(spooled.get(0).content());
+    Message message = parse(bytes(spooled.get(0).content()));
     assertEquals("multipart/related", message.getMimeType());
     var image = ((Multipart) message.getBody()).getBodyParts().get(1);
     assertEquals("<logo>", image.getHeader().getField("Content-ID").getBody());
@@ -158,7 +158,7 @@ class InjectorTest {
     assertEquals(List.of("one@example.net", "two@example.net"), spooled.get(0).recipients());
     assertEquals(
         "Subject: hi\r\n\r\nHello all\r\n",
-        new String(spooled.get(0).content(), StandardCharsets.UTF_8));
+        new String(bytes(spooled.get(0).content()), StandardCharsets.UTF_8));
   }
 
   @Test
@@ -205,5 +205,13 @@ class InjectorTest {
         org.junit.jupiter.api.Assertions.assertThrows(RequestException.class, () -> inject(json));
     assertEquals(field, e.field(), e.describe());
     assertEquals(400, e.status());
+  }
+
+  private static byte[] bytes(org.postilion.api.delivery.MessageContent content) {
+    try (java.io.InputStream in = content.open()) {
+      return in.readAllBytes();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

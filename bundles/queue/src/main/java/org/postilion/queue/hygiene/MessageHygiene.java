@@ -78,7 +78,7 @@ public class MessageHygiene implements ReceptionFilter {
   @Override
   public void filter(ReceivedMessage message) throws ReceptionException {
     Config settings = config;
-    HeaderSection header = HeaderSection.parse(message.content());
+    HeaderSection header = HeaderSection.parse(message.head());
     if (settings.require__single__from()) {
       int froms = header.named("From").size();
       if (froms != 1) {
@@ -104,7 +104,7 @@ public class MessageHygiene implements ReceptionFilter {
       appended.append("Date: ").append(date(message.receivedAt())).append("\r\n");
     }
     if (prepended.length() > 0 || appended.length() > 0) {
-      message.content(edited(message.content(), header.end(), prepended, appended));
+      message.head(edited(message.head(), header.end(), prepended, appended));
     }
   }
 

@@ -1,6 +1,5 @@
 package org.postilion.queue.manager;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -72,6 +72,7 @@ import org.postilion.api.message.HeaderSection;
 import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.QueueConfigPolicy;
 import org.postilion.api.queue.QueueName;
+import org.postilion.api.reception.ContentBuffer;
 import org.postilion.api.reception.ReceivedMessage;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
@@ -88,6 +89,7 @@ import org.postilion.queue.QueueDefinition;
 import org.postilion.queue.QueueRule;
 import org.postilion.queue.QueueRules;
 import org.postilion.queue.egress.EgressRegistry;
+import org.postilion.queue.reception.ReceptionBuffers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -166,6 +168,8 @@ public class QueueManager implements Reception, QueueAdmin {
   private final Object filterLock = new Object();
 
   @Reference private Spool spool;
+
+  @Reference private ReceptionBuffers buffers;
 
   /** Replaced whole by Declarative Services as policies come and go. */
   @Reference(
@@ -326,6 +330,7 @@ public class QueueManager implements Reception, QueueAdmin {
   }
 
   void updatedDefinition(QueueDefinition definition) {
+    warnedMissing.removeIf(reason -> reason.startsWith("config:"));
     releaseParkedWhere(key -> true, null);
   }
 
@@ -354,20 +359,30 @@ public class QueueManager implements Reception, QueueAdmin {
   // --- reception --------------------------------------------------------------------------------
 
   @Override
+  public ContentBuffer buffer() throws ReceptionException {
+    return buffers.buffer();
+  }
+
+  @Override
   public String receive(Submission submission) throws ReceptionException {
     if (submission.recipients().isEmpty()) {
       throw new ReceptionException(Response.of(554, "5.5.1", "no valid recipients"));
     }
-    HeaderEditor.Result edited =
-        HeaderEditor.remove(submission.content(), Set.of(tenantHeader, campaignHeader));
+    byte[] head = MessageHead.read(submission.content());
+    HeaderEditor.Result edited = HeaderEditor.remove(head, Set.of(tenantHeader, campaignHeader));
     String tenant =
-        submission.tenant() != null
-            ? submission.tenant()
-            : queueNamePart(edited.removed().get(tenantHeader));
+        queueNamePart(
+            submission.tenant() != null ? submission.tenant() : edited.removed().get(tenantHeader));
     String campaign = queueNamePart(edited.removed().get(campaignHeader));
     Instant now = Instant.now(clock);
     String id = MessageIds.next(now.toEpochMilli());
-    ReceivedMessage received = new ReceivedMessage(id, now, submission, edited.content());
+    ReceivedMessage received =
+        new ReceivedMessage(
+            id,
+            now,
+            submission,
+            edited.content(),
+            MessageContent.from(submission.content(), head.length));
     received.tenant(tenant);
     received.campaign(campaign);
     PeerAddress client = new PeerAddress(submission.heloName(), submission.peerAddress());
@@ -375,6 +390,8 @@ public class QueueManager implements Reception, QueueAdmin {
       runFilters(received);
     } catch (ReceptionException e) {
       MessageRecord refused = messageRecord(received, tenant, campaign);
+      // The records name each recipient's own queue, not one a failing filter chose.
+      received.queue(null);
       for (QueueEntry entry : entries(received, id, now)) {
         emitAtReception(EventType.REJECTION, refused, entry, e.response(), client, received);
       }
@@ -393,7 +410,13 @@ public class QueueManager implements Reception, QueueAdmin {
     }
     MessageRecord message = messageRecord(received, tenant, campaign);
     try {
-      spool.store(message, entries, new ByteArrayInputStream(received.content()));
+      try (InputStream content = received.open()) {
+        spool.store(message, entries, content);
+      }
+    } catch (IOException e) {
+      LOG.error("Could not read a message from {} back", submission.peerAddress(), e);
+      throw new ReceptionException(
+          Response.of(451, "4.3.0", "cannot queue the message now, try again later"), e);
     } catch (SpoolException e) {
       LOG.error("Could not spool a message from {}", submission.peerAddress(), e);
       throw new ReceptionException(
@@ -412,6 +435,11 @@ public class QueueManager implements Reception, QueueAdmin {
     String tenant = queueNamePart(received.tenant());
     String campaign = queueNamePart(received.campaign());
     QueueName chosen = received.queue() == null ? null : QueueName.parse(received.queue());
+    if (chosen != null
+        && (!Objects.equals(chosen.tenant(), queueNamePart(chosen.tenant()))
+            || !Objects.equals(chosen.campaign(), queueNamePart(chosen.campaign())))) {
+      throw new IllegalArgumentException("unsafe tenant or campaign in queue " + chosen);
+    }
     List<QueueEntry> entries = new ArrayList<>();
     List<String> recipients = received.submission().recipients();
     for (int i = 0; i < recipients.size(); i++) {
@@ -460,7 +488,7 @@ public class QueueManager implements Reception, QueueAdmin {
         received.id(),
         received.submission().sender(),
         received.receivedAt(),
-        received.content().length,
+        received.size(),
         tenant,
         campaign,
         received.submission().receptionProtocol());
@@ -519,13 +547,35 @@ public class QueueManager implements Reception, QueueAdmin {
     return groups.values().stream().map(Batch::of).toList();
   }
 
-  /** Tenant and campaign become parts of a queue name, so they may not carry its separators. */
-  private static String queueNamePart(String value) {
+  /**
+   * Tenant and campaign become parts of a queue name and, through it, of file paths (maildir
+   * templates) and metric labels: anything but letters, digits and {@code . _ + -} becomes {@code
+   * _} and the length is capped, whoever chose the value (a header, a route, an API key).
+   */
+  static String queueNamePart(String value) {
     if (value == null || value.isBlank()) {
       return null;
     }
-    return value.trim().replaceAll("[\\s:@]", "_");
+    String trimmed = value.trim();
+    StringBuilder safe = new StringBuilder(Math.min(trimmed.length(), MAX_NAME_PART));
+    for (int i = 0; i < trimmed.length() && safe.length() < MAX_NAME_PART; i++) {
+      char c = trimmed.charAt(i);
+      boolean plain =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == '.'
+              || c == '_'
+              || c == '+'
+              || c == '-';
+      // A leading dot would make a hidden folder, or "..", of a maildir path part.
+      boolean leadingDot = c == '.' && safe.chars().allMatch(d -> d == '_');
+      safe.append(plain && !leadingDot ? c : '_');
+    }
+    return safe.toString();
   }
+
+  private static final int MAX_NAME_PART = 64;
 
   // --- dispatch ---------------------------------------------------------------------------------
 
@@ -563,6 +613,11 @@ public class QueueManager implements Reception, QueueAdmin {
       return false;
     }
     QueueName queue = QueueName.parse(batch.queue());
+    String rejectedFile = rejectedFileFor(queue);
+    if (rejectedFile != null) {
+      park("config:" + rejectedFile, batch);
+      return false;
+    }
     QueueConfig config = configFor(queue);
     if (!now.isBefore(batch.created().plus(config.maxAge()))) {
       workers.execute(() -> expire(batch, config));
@@ -606,7 +661,7 @@ public class QueueManager implements Reception, QueueAdmin {
     return true;
   }
 
-  QueueConfig configFor(QueueName queue) {
+  private List<QueueRule> rules() {
     List<QueueRule> rules = new ArrayList<>(definitions.size());
     for (QueueDefinition definition : definitions) {
       QueueRule rule = definition.rule();
@@ -614,7 +669,17 @@ public class QueueManager implements Reception, QueueAdmin {
         rules.add(rule);
       }
     }
-    QueueConfig config = QueueRules.resolve(rules, queue);
+    return rules;
+  }
+
+  /** The file of a rejected configuration that matches the queue best, or null. */
+  private String rejectedFileFor(QueueName queue) {
+    QueueRule rule = QueueRules.matching(rules(), queue);
+    return rule == null || rule.rejection() == null ? null : rule.config().source();
+  }
+
+  QueueConfig configFor(QueueName queue) {
+    QueueConfig config = QueueRules.resolve(rules(), queue);
     for (QueueConfigPolicy policy : configPolicies) {
       try {
         config = policy.adjust(queue, config);
@@ -651,13 +716,23 @@ public class QueueManager implements Reception, QueueAdmin {
     synchronized (holdLock) {
       parked.computeIfAbsent(reason, k -> new ArrayList<>()).add(batch);
       // What it waits for may have come between the look-up and the parking.
-      releaseNow =
-          reason.startsWith("protocol:")
-              ? protocols.containsKey(reason.substring("protocol:".length()))
-              : egress.hasPool(reason.substring("pool:".length()));
+      if (reason.startsWith("protocol:")) {
+        releaseNow = protocols.containsKey(reason.substring("protocol:".length()));
+      } else if (reason.startsWith("pool:")) {
+        releaseNow = egress.hasPool(reason.substring("pool:".length()));
+      } else {
+        releaseNow = rejectedFileFor(QueueName.parse(batch.queue())) == null;
+      }
     }
     if (releaseNow) {
       releaseParkedWhere(reason::equals, null);
+    } else if (reason.startsWith("config:")) {
+      if (warnedMissing.add(reason)) {
+        LOG.warn(
+            "Queue {} waits: its configuration {} was rejected; fix the file",
+            batch.queue(),
+            reason.substring("config:".length()));
+      }
     } else if (warnedMissing.add(reason)) {
       LOG.warn(
           "Queue {} waits: {} is not installed; any other queue that needs it waits too",

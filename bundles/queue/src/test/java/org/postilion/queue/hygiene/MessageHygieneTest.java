@@ -10,6 +10,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.postilion.api.delivery.MessageContent;
 import org.postilion.api.reception.ReceivedMessage;
 import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.reception.Submission;
@@ -34,7 +35,7 @@ class MessageHygieneTest {
     return new Submission(
         "a@example.com",
         recipients,
-        new byte[0],
+        MessageContent.of(new byte[0]),
         "ESMTP",
         "192.0.2.7",
         null,
@@ -44,7 +45,11 @@ class MessageHygieneTest {
   }
 
   private static String text(ReceivedMessage message) {
-    return new String(message.content(), StandardCharsets.UTF_8);
+    try (java.io.InputStream in = message.open()) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test
@@ -69,7 +74,7 @@ class MessageHygieneTest {
         new Submission(
             "a@example.com",
             List.of("b@x.org", "c@x.org"),
-            new byte[0],
+            MessageContent.of(new byte[0]),
             "ESMTPS",
             "192.0.2.7",
             null,

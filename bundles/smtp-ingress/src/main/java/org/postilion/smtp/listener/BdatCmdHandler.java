@@ -1,8 +1,7 @@
 package org.postilion.smtp.listener;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -13,11 +12,13 @@ import org.apache.james.protocols.api.Request;
 import org.apache.james.protocols.api.Response;
 import org.apache.james.protocols.api.handler.CommandHandler;
 import org.apache.james.protocols.api.handler.LineHandler;
-import org.apache.james.protocols.smtp.MailEnvelopeImpl;
 import org.apache.james.protocols.smtp.SMTPResponse;
 import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.core.esmtp.EhloExtension;
 import org.apache.james.protocols.smtp.hook.HookResult;
+import org.postilion.api.reception.ContentBuffer;
+import org.postilion.api.reception.Reception;
+import org.postilion.api.reception.ReceptionException;
 
 /**
  * CHUNKING (RFC 3030): {@code BDAT <size> [LAST]}. The frame decoder passes the announced octets on
@@ -27,10 +28,39 @@ import org.apache.james.protocols.smtp.hook.HookResult;
 final class BdatCmdHandler implements CommandHandler<SMTPSession>, EhloExtension {
   /** The chunked message of the transaction and the octets of the current chunk still expected. */
   static final class Chunks {
-    final ByteArrayOutputStream message = new ByteArrayOutputStream();
+    /** Where the octets go; null when they are read and dropped. */
+    BufferedEnvelope envelope;
+
+    long size;
     long remaining;
     boolean last;
     boolean tooBig;
+
+    /** Why the message cannot be taken, when the buffer could not be had. */
+    org.postilion.api.delivery.Response noRoom;
+
+    final LineEndings lineEndings = new LineEndings();
+  }
+
+  /** Whether every CR is followed by LF and every LF preceded by CR, across chunk borders. */
+  static final class LineEndings {
+    private boolean afterCr;
+    private boolean bare;
+
+    void scan(byte[] octets) {
+      for (byte b : octets) {
+        if (afterCr && b != '\n') {
+          bare = true;
+        } else if (!afterCr && b == '\n') {
+          bare = true;
+        }
+        afterCr = b == '\r';
+      }
+    }
+
+    boolean onlyCrlf() {
+      return !bare && !afterCr;
+    }
   }
 
   static final ProtocolSession.AttachmentKey<Chunks> CHUNKS =
@@ -39,11 +69,17 @@ final class BdatCmdHandler implements CommandHandler<SMTPSession>, EhloExtension
   private final ListenerSettings settings;
   private final SpoolingMessageHook spooling;
   private final Refusals refusals;
+  private final Reception reception;
 
-  BdatCmdHandler(ListenerSettings settings, SpoolingMessageHook spooling, Refusals refusals) {
+  BdatCmdHandler(
+      ListenerSettings settings,
+      SpoolingMessageHook spooling,
+      Refusals refusals,
+      Reception reception) {
     this.settings = settings;
     this.spooling = spooling;
     this.refusals = refusals;
+    this.reception = reception;
   }
 
   /** True while a chunked message is being received. */
@@ -96,6 +132,9 @@ final class BdatCmdHandler implements CommandHandler<SMTPSession>, EhloExtension
     if (chunks == null) {
       chunks = new Chunks();
       session.setAttachment(CHUNKS, chunks, State.Transaction);
+      if (ready) {
+        start(session, chunks);
+      }
     }
     chunks.remaining = size;
     chunks.last = last;
@@ -103,8 +142,10 @@ final class BdatCmdHandler implements CommandHandler<SMTPSession>, EhloExtension
       // The octets still follow; they are read and dropped.
       chunks.tooBig = true;
     }
-    if (chunks.message.size() + size > settings.maxMessageSize()) {
+    if (chunks.size + size > settings.maxMessageSize() && !chunks.tooBig) {
       chunks.tooBig = true;
+      chunks.envelope = null;
+      SessionBuffer.close(session);
     }
     boolean refuseSequence = !ready;
     if (size == 0) {
@@ -128,8 +169,14 @@ final class BdatCmdHandler implements CommandHandler<SMTPSession>, EhloExtension
     @Override
     public Response onLine(SMTPSession session, byte[] octets) {
       expected -= octets.length;
-      if (!chunks.tooBig) {
-        chunks.message.writeBytes(octets);
+      if (!chunks.tooBig && chunks.envelope != null) {
+        chunks.size += octets.length;
+        chunks.lineEndings.scan(octets);
+        try {
+          chunks.envelope.getMessageOutputStream().write(octets);
+        } catch (IOException e) {
+          throw new UncheckedIOException("the envelope keeps its failures to itself", e);
+        }
       }
       if (expected > 0) {
         return null;
@@ -139,47 +186,68 @@ final class BdatCmdHandler implements CommandHandler<SMTPSession>, EhloExtension
     }
   }
 
+  /** The first chunk of a message: a buffer to collect the chunks in. */
+  private void start(SMTPSession session, Chunks chunks) {
+    try {
+      ContentBuffer buffer = SessionBuffer.open(session, reception);
+      chunks.envelope =
+          new BufferedEnvelope(
+              session
+                  .getAttachment(SMTPSession.SENDER, State.Transaction)
+                  .orElse(MaybeSender.nullSender()),
+              session.getAttachment(SMTPSession.RCPT_LIST, State.Transaction).orElse(List.of()),
+              buffer);
+    } catch (ReceptionException e) {
+      chunks.noRoom = e.response();
+    }
+  }
+
   private Response chunkDone(SMTPSession session, Chunks chunks, boolean refuseSequence) {
     if (refuseSequence) {
       session.resetState();
       return new SMTPResponse("503", "5.5.1 MAIL and RCPT first");
     }
+    if (chunks.noRoom != null) {
+      if (!chunks.last) {
+        return new SMTPResponse(
+            String.valueOf(chunks.noRoom.code()),
+            chunks.noRoom.enhancedCode() + " " + chunks.noRoom.content() + ", chunk dropped");
+      }
+      org.postilion.api.delivery.Response noRoom = chunks.noRoom;
+      Response refused = refusals.refuse("no_room", noRoom, session);
+      session.resetState();
+      return refused;
+    }
     if (chunks.tooBig) {
       if (!chunks.last) {
         return new SMTPResponse("552", "5.3.4 message too big, chunk dropped");
       }
+      Response refused =
+          refusals.refuse(
+              "max_message_size",
+              org.postilion.api.delivery.Response.of(
+                  552, "5.3.4", "message exceeds " + settings.maxMessageSize() + " octets"),
+              session);
       session.resetState();
-      return new SMTPResponse("552", "5.3.4 message exceeds " + settings.maxMessageSize());
+      return refused;
     }
     if (!chunks.last) {
-      return new SMTPResponse("250", "2.0.0 " + chunks.message.size() + " octets received so far");
+      return new SMTPResponse("250", "2.0.0 " + chunks.size + " octets received so far");
     }
-    byte[] message = chunks.message.toByteArray();
-    Response response = deliver(session, message);
+    Response response = deliver(session, chunks);
     session.resetState();
     return response;
   }
 
-  private Response deliver(SMTPSession session, byte[] message) {
-    if (!StrictLineEndingFilter.hasOnlyCrlf(message)) {
+  private Response deliver(SMTPSession session, Chunks chunks) {
+    if (!chunks.lineEndings.onlyCrlf()) {
+      SessionBuffer.close(session);
       org.postilion.api.delivery.Response refusal =
           org.postilion.api.delivery.Response.of(
               550, "5.6.11", "bare <LF> or <CR> in message data: lines must end in CRLF");
       return refusals.refuse("bare_line_ending", refusal, session);
     }
-    MailEnvelopeImpl envelope = new MailEnvelopeImpl();
-    envelope.setSender(
-        session
-            .getAttachment(SMTPSession.SENDER, State.Transaction)
-            .orElse(MaybeSender.nullSender()));
-    envelope.setRecipients(
-        session.getAttachment(SMTPSession.RCPT_LIST, State.Transaction).orElse(List.of()));
-    try (OutputStream out = envelope.getMessageOutputStream()) {
-      out.write(message);
-    } catch (IOException e) {
-      return new SMTPResponse("451", "4.3.0 local error, try later");
-    }
-    HookResult result = spooling.onMessage(session, envelope);
+    HookResult result = spooling.onMessage(session, chunks.envelope);
     return new SMTPResponse(result.getSmtpRetCode(), result.getSmtpDescription());
   }
 }

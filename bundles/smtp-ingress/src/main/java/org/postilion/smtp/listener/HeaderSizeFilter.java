@@ -39,9 +39,11 @@ final class HeaderSizeFilter implements DataLineFilter {
       org.postilion.api.delivery.Response refusal =
           org.postilion.api.delivery.Response.of(
               552, "5.3.4", "header section exceeds " + settings.maxHeaderSize() + " octets");
+      // Recorded before the transaction is reset, so the record names its envelope.
+      Response refused = refusals.refuse("max_header_size", refusal, session);
       session.popLineHandler();
       session.resetState();
-      return refusals.refuse("max_header_size", refusal, session);
+      return refused;
     }
     if (seen != IN_BODY && !end) {
       if (line.length == 2 && line[0] == '\r') {

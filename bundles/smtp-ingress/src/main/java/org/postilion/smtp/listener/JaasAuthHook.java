@@ -13,7 +13,7 @@ import org.apache.james.protocols.smtp.hook.HookResult;
 import org.apache.james.protocols.smtp.hook.HookReturnCode;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.security.Authenticator;
-import org.postilion.smtp.auth.FailedAuthThrottle;
+import org.postilion.api.security.FailedAuthThrottle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

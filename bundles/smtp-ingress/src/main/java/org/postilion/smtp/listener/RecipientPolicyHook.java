@@ -32,19 +32,37 @@ final class RecipientPolicyHook implements RcptHook {
           .build();
 
   private final ListenerSettings settings;
+  private final Refusals refusals;
 
-  RecipientPolicyHook(ListenerSettings settings) {
+  RecipientPolicyHook(ListenerSettings settings, Refusals refusals) {
     this.settings = settings;
+    this.refusals = refusals;
   }
 
   @Override
   public HookResult doRcpt(SMTPSession session, MaybeSender sender, MailAddress rcpt) {
     if (session.getRcptCount() >= settings.maxRecipients()) {
-      return TOO_MANY;
+      return refused(session, "max_recipients", rcpt, TOO_MANY);
     }
     if (session.isRelayingAllowed() || settings.acceptsDomain(rcpt.getDomain().asString())) {
       return HookResult.OK;
     }
-    return RELAY_DENIED;
+    return refused(session, "relay_denied", rcpt, RELAY_DENIED);
+  }
+
+  /** Records the refusal of this recipient, named in the record, and returns the reply. */
+  private HookResult refused(
+      SMTPSession session, String reason, MailAddress rcpt, HookResult result) {
+    String description = result.getSmtpDescription();
+    int space = description.indexOf(' ');
+    refusals.recipientRefused(
+        reason,
+        org.postilion.api.delivery.Response.of(
+            Integer.parseInt(result.getSmtpRetCode()),
+            description.substring(0, space),
+            description.substring(space + 1)),
+        session,
+        SmtpUtf8.original(session, rcpt.asString()));
+    return result;
   }
 }

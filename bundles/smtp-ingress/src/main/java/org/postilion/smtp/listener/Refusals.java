@@ -43,26 +43,37 @@ final class Refusals {
 
   /** A client or command refused during a session; names the transaction so far. */
   void sessionRefused(String reason, Response response, SMTPSession session) {
+    record(refusalOf(reason, response, session, null));
+  }
+
+  /** One recipient refused at RCPT: the record names it rather than those accepted before. */
+  void recipientRefused(String reason, Response response, SMTPSession session, String recipient) {
+    record(refusalOf(reason, response, session, recipient));
+  }
+
+  private Refusal refusalOf(
+      String reason, Response response, SMTPSession session, String refusedRecipient) {
     String sender =
         session
             .getAttachment(SMTPSession.SENDER, State.Transaction)
             .map(MaybeSender::asString)
             .orElse(null);
     List<String> recipients =
-        session
-            .getAttachment(SMTPSession.RCPT_LIST, State.Transaction)
-            .map(list -> list.stream().map(MailAddress::asString).toList())
-            .orElse(List.of());
-    record(
-        new Refusal(
-            reason,
-            sender,
-            recipients,
-            response,
-            session.getRemoteAddress().getAddress().getHostAddress(),
-            session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse(null),
-            SpoolingMessageHook.receptionProtocol(session),
-            listener));
+        refusedRecipient != null
+            ? List.of(refusedRecipient)
+            : session
+                .getAttachment(SMTPSession.RCPT_LIST, State.Transaction)
+                .map(list -> list.stream().map(MailAddress::asString).toList())
+                .orElse(List.of());
+    return new Refusal(
+        reason,
+        sender,
+        recipients,
+        response,
+        session.getRemoteAddress().getAddress().getHostAddress(),
+        session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse(null),
+        SpoolingMessageHook.receptionProtocol(session),
+        listener);
   }
 
   /** Records the refusal and returns it as the reply to the client. */

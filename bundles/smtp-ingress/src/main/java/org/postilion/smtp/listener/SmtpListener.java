@@ -16,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.james.protocols.api.handler.CommandHandlerResultLogger;
 import org.apache.james.protocols.smtp.SMTPProtocol;
 import org.apache.james.protocols.smtp.SMTPProtocolHandlerChain;
-import org.apache.james.protocols.smtp.core.DataCmdHandler;
 import org.apache.james.protocols.smtp.core.DataLineMessageHookHandler;
 import org.apache.james.protocols.smtp.core.ExpnCmdHandler;
 import org.apache.james.protocols.smtp.core.HeloCmdHandler;
@@ -24,13 +23,10 @@ import org.apache.james.protocols.smtp.core.HelpCmdHandler;
 import org.apache.james.protocols.smtp.core.MailCmdHandler;
 import org.apache.james.protocols.smtp.core.NoopCmdHandler;
 import org.apache.james.protocols.smtp.core.QuitCmdHandler;
-import org.apache.james.protocols.smtp.core.RcptCmdHandler;
 import org.apache.james.protocols.smtp.core.RsetCmdHandler;
 import org.apache.james.protocols.smtp.core.UnknownCmdHandler;
 import org.apache.james.protocols.smtp.core.VrfyCmdHandler;
 import org.apache.james.protocols.smtp.core.WelcomeMessageHandler;
-import org.apache.james.protocols.smtp.core.esmtp.EhloCmdHandler;
-import org.apache.james.protocols.smtp.core.esmtp.MailSizeEsmtpExtension;
 import org.apache.james.protocols.smtp.core.esmtp.StartTlsCmdHandler;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -43,8 +39,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.reception.LocalListener;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.security.Authenticator;
+import org.postilion.api.security.EvenTimeAuthenticator;
+import org.postilion.api.security.FailedAuthThrottle;
 import org.postilion.api.security.JaasAuthenticator;
-import org.postilion.smtp.auth.FailedAuthThrottle;
 import org.postilion.smtp.auth.PostilionRealm;
 import org.postilion.smtp.tls.ServerTls;
 import org.postilion.smtp.tls.TlsSettings;
@@ -64,6 +61,9 @@ import org.slf4j.LoggerFactory;
 public class SmtpListener implements LocalListener {
   private static final Logger LOG = LoggerFactory.getLogger(SmtpListener.class);
   private static final Duration TLS_POLL_INTERVAL = Duration.ofSeconds(5);
+
+  /** What a bcrypt check is taken to cost until one has been timed. */
+  private static final Duration TYPICAL_PASSWORD_CHECK = Duration.ofMillis(100);
 
   /** Added to the reply delay with each recent failure of an address. */
   private static final Duration AUTH_FAILURE_DELAY = Duration.ofSeconds(1);
@@ -158,7 +158,12 @@ public class SmtpListener implements LocalListener {
       settings =
           ListenerSettings.from(
               name, config, Path.of(System.getProperty("karaf.data", "data")).toAbsolutePath());
-      running = start(settings, reception, new JaasAuthenticator(PostilionRealm.NAME));
+      running =
+          start(
+              settings,
+              reception,
+              new EvenTimeAuthenticator(
+                  new JaasAuthenticator(PostilionRealm.NAME), TYPICAL_PASSWORD_CHECK));
     } catch (IllegalArgumentException | IOException e) {
       LOG.error("SMTP listener {} is not started: {}", name, e.getMessage());
       throw e;
@@ -187,6 +192,11 @@ public class SmtpListener implements LocalListener {
   @Override
   public Map<String, Long> refusalCounts() {
     return running.refusals().counts();
+  }
+
+  @Override
+  public long maxMessageSize() {
+    return settings.maxMessageSize();
   }
 
   @Override
@@ -266,31 +276,32 @@ public class SmtpListener implements LocalListener {
         List.of(
             new CommandGuard(),
             new ExpnCmdHandler(),
-            new EhloCmdHandler(metrics),
+            new RewrittenReplies.Ehlo(metrics),
             new HeloCmdHandler(metrics),
             new HelpCmdHandler(),
             new MailCmdHandler(metrics),
             new NoopCmdHandler(),
             new QuitCmdHandler(metrics),
-            new RcptCmdHandler(metrics),
+            new RewrittenReplies.Rcpt(metrics),
             new RsetCmdHandler(),
             new VrfyCmdHandler(),
-            new DataCmdHandler(metrics),
-            new BdatCmdHandler(settings, spooling, refusals),
+            new BufferedDataCmdHandler(metrics, reception, refusals),
+            new BdatCmdHandler(settings, spooling, refusals, reception),
             new StartTlsCmdHandler(),
             new JaasAuthHook(authenticator, throttle, refusals),
             new SubmissionPolicyHook(settings),
             new SmtpUtf8(),
             new StrictLineEndingFilter(),
             new HeaderSizeFilter(settings, refusals),
-            new MailSizeEsmtpExtension(),
+            new MessageSizeLimit(settings, refusals),
             new WelcomeMessageHandler(),
-            new RecipientPolicyHook(settings),
+            new RecipientPolicyHook(settings, refusals),
             new DataLineMessageHookHandler(),
             spooling,
             new UnknownCmdHandler(metrics),
             new CommandHandlerResultLogger(),
-            new ErrorLimit(settings, refusals)));
+            new ErrorLimit(settings, refusals),
+            new SessionBuffer()));
     chain.wireExtensibleHandlers();
     ListenerServer server =
         new ListenerServer(

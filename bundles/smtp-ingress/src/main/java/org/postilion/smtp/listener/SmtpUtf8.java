@@ -52,6 +52,21 @@ final class SmtpUtf8 implements EhloExtension, ProtocolHandler {
         .orElse(address);
   }
 
+  /** {@code text} with every stand-in address of the transaction back in the client's spelling. */
+  static String restoreStandIns(SMTPSession session, String text) {
+    Transaction transaction = session.getAttachment(TRANSACTION, State.Transaction).orElse(null);
+    if (transaction == null || !text.contains("smtputf8.")) {
+      return text;
+    }
+    String restored = text;
+    for (Map.Entry<String, String> entry : transaction.originals.entrySet()) {
+      if (!entry.getKey().equals(entry.getValue())) {
+        restored = restored.replace(entry.getKey(), entry.getValue());
+      }
+    }
+    return restored;
+  }
+
   /** Notes SMTPUTF8 on an ASCII MAIL. Non-ASCII lines go through {@link #rewrite}. */
   static void noteAsciiMail(SMTPSession session, byte[] line) {
     String text = new String(line, StandardCharsets.US_ASCII);

@@ -11,7 +11,9 @@ import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.hook.HookResult;
 import org.apache.james.protocols.smtp.hook.HookReturnCode;
 import org.apache.james.protocols.smtp.hook.MessageHook;
+import org.postilion.api.delivery.MessageContent;
 import org.postilion.api.delivery.Response;
+import org.postilion.api.reception.NoRoomException;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.reception.Submission;
@@ -33,12 +35,36 @@ final class SpoolingMessageHook implements MessageHook {
 
   @Override
   public HookResult onMessage(SMTPSession session, MailEnvelope mail) {
-    byte[] content;
-    try (InputStream in = mail.getMessageInputStream()) {
-      content = in.readAllBytes();
-    } catch (IOException e) {
-      LOG.error("Cannot read a received message of session {}", session.getSessionID(), e);
-      return reply(HookReturnCode.denySoft(), Response.of(451, "4.3.0", "local error, try later"));
+    try {
+      return spool(session, mail);
+    } finally {
+      SessionBuffer.close(session);
+    }
+  }
+
+  private HookResult spool(SMTPSession session, MailEnvelope mail) {
+    MessageContent content;
+    if (mail instanceof BufferedEnvelope buffered) {
+      if (buffered.failure() != null) {
+        LOG.warn(
+            "A message of session {} could not be buffered: {}",
+            session.getSessionID(),
+            buffered.failure().toString());
+        return reply(
+            HookReturnCode.denySoft(),
+            buffered.failure() instanceof NoRoomException
+                ? Response.of(451, "4.3.1", "insufficient system storage, try again later")
+                : Response.of(451, "4.3.0", "local error, try later"));
+      }
+      content = buffered.buffer();
+    } else {
+      try (InputStream in = mail.getMessageInputStream()) {
+        content = MessageContent.of(in.readAllBytes());
+      } catch (IOException e) {
+        LOG.error("Cannot read a received message of session {}", session.getSessionID(), e);
+        return reply(
+            HookReturnCode.denySoft(), Response.of(451, "4.3.0", "local error, try later"));
+      }
     }
     List<String> recipients =
         mail.getRecipients().stream()

@@ -39,19 +39,4 @@ final class StrictLineEndingFilter implements DataLineFilter {
     }
     return true;
   }
-
-  /** True when every CR and LF of the message is part of a CRLF pair. */
-  static boolean hasOnlyCrlf(byte[] message) {
-    for (int i = 0; i < message.length; i++) {
-      if (message[i] == '\r') {
-        if (i + 1 >= message.length || message[i + 1] != '\n') {
-          return false;
-        }
-        i++;
-      } else if (message[i] == '\n') {
-        return false;
-      }
-    }
-    return true;
-  }
 }

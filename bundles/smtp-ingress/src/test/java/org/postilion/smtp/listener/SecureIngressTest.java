@@ -32,6 +32,7 @@ import org.postilion.api.tls.PemCredentials;
 import org.postilion.smtp.tls.TlsSettings;
 import org.postilion.testkit.SelfSignedTls;
 import org.postilion.testkit.SmtpClient;
+import org.postilion.testkit.Submissions;
 
 /** TLS, AUTH, CHUNKING and the abuse limits of a listener, through real sockets. */
 class SecureIngressTest {
@@ -44,7 +45,7 @@ class SecureIngressTest {
       new Reception() {
         @Override
         public String receive(Submission submission) {
-          received.add(submission);
+          received.add(Submissions.kept(submission));
           return "id" + received.size();
         }
 
@@ -315,7 +316,8 @@ class SecureIngressTest {
       expect("250", c.send("NOOP"));
     }
     assertEquals(1, received.size());
-    assertArrayEquals(message.getBytes(StandardCharsets.US_ASCII), received.get(0).content());
+    assertArrayEquals(
+        message.getBytes(StandardCharsets.US_ASCII), Submissions.bytes(received.get(0).content()));
   }
 
   @Test
@@ -340,7 +342,8 @@ class SecureIngressTest {
     Submission submission = received.get(0);
     assertEquals("josé@xn--exmple-cua.test", submission.sender());
     assertEquals(List.of("用户@xn--fsqu00a.test", "plain@xn--fsqu00a.test"), submission.recipients());
-    assertArrayEquals(message.getBytes(StandardCharsets.UTF_8), submission.content());
+    assertArrayEquals(
+        message.getBytes(StandardCharsets.UTF_8), Submissions.bytes(submission.content()));
     assertEquals("UTF8SMTP", submission.receptionProtocol());
   }
 

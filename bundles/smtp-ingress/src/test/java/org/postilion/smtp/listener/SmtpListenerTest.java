@@ -21,6 +21,7 @@ import org.postilion.api.reception.Refusal;
 import org.postilion.api.reception.Submission;
 import org.postilion.smtp.tls.TlsSettings;
 import org.postilion.testkit.SmtpClient;
+import org.postilion.testkit.Submissions;
 
 class SmtpListenerTest {
   private final List<Submission> received = new CopyOnWriteArrayList<>();
@@ -32,7 +33,7 @@ class SmtpListenerTest {
           if (refusal != null) {
             throw refusal;
           }
-          received.add(submission);
+          received.add(Submissions.kept(submission));
           return "id" + received.size();
         }
 
@@ -98,7 +99,7 @@ class SmtpListenerTest {
     assertEquals(List.of("b@anywhere.test"), submission.recipients());
     assertArrayEquals(
         "Subject: hi\r\n\r\n.dot line\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII),
-        submission.content());
+        Submissions.bytes(submission.content()));
   }
 
   @Test

@@ -1,4 +1,4 @@
-package org.postilion.smtp.auth;
+package org.postilion.api.security;
 
 import java.time.Clock;
 import java.time.Duration;

@@ -1,0 +1,161 @@
+package org.postilion.itests;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.postilion.testkit.SmtpClient;
+
+/**
+ * The assembled distribution unpacked into a folder of its own and run as an operator runs it
+ * ({@code bin/karaf server}), in a process of its own: for what Pax Exam cannot do, such as killing
+ * the server with SIGKILL and starting it again on the same data.
+ */
+final class Distribution implements AutoCloseable {
+  private final Path home;
+  private final int smtpPort;
+  private final int httpPort;
+  private Process process;
+
+  private Distribution(Path home, int smtpPort, int httpPort) {
+    this.home = home;
+    this.smtpPort = smtpPort;
+    this.httpPort = httpPort;
+  }
+
+  /** Unpacks the tar.gz the assembly built into {@code folder} with free ports. */
+  static Distribution unpack(Path folder) throws IOException, InterruptedException {
+    String archive = System.getProperty("postilion.distribution");
+    if (archive == null) {
+      throw new IllegalStateException("system property postilion.distribution is not set");
+    }
+    Files.createDirectories(folder);
+    run(List.of("tar", "xzf", archive, "-C", folder.toString(), "--strip-components=1"));
+    Distribution distribution = new Distribution(folder, freePort(), freePort());
+    distribution.setting(
+        "org.postilion.smtp.listener-default.cfg", "port", "" + distribution.smtpPort);
+    distribution.setting(
+        "org.ops4j.pax.web.cfg", "org.osgi.service.http.port", "" + distribution.httpPort);
+    // SSH and RMI of a second Karaf would collide with any other on this machine.
+    distribution.setting("org.apache.karaf.shell.cfg", "sshPort", "" + freePort());
+    distribution.setting("org.apache.karaf.management.cfg", "rmiRegistryPort", "" + freePort());
+    distribution.setting("org.apache.karaf.management.cfg", "rmiServerPort", "" + freePort());
+    return distribution;
+  }
+
+  Path home() {
+    return home;
+  }
+
+  Path data() {
+    return home.resolve("data");
+  }
+
+  int smtpPort() {
+    return smtpPort;
+  }
+
+  int httpPort() {
+    return httpPort;
+  }
+
+  /** Sets a key of an etc/ file, adding the file or the key when missing. */
+  void setting(String file, String key, String value) throws IOException {
+    Path path = home.resolve("etc").resolve(file);
+    StringBuilder text = new StringBuilder();
+    boolean found = false;
+    if (Files.exists(path)) {
+      for (String line : Files.readAllLines(path, StandardCharsets.UTF_8)) {
+        String trimmed = line.trim();
+        if (!trimmed.startsWith("#") && trimmed.matches("\\Q" + key + "\\E\\s*[=:].*")) {
+          text.append(key).append(" = ").append(value).append('\n');
+          found = true;
+        } else {
+          text.append(line).append('\n');
+        }
+      }
+    }
+    if (!found) {
+      text.append(key).append(" = ").append(value).append('\n');
+    }
+    Files.writeString(path, text.toString(), StandardCharsets.UTF_8);
+  }
+
+  /** Starts {@code bin/karaf server} with the shipped JVM options; returns once SMTP greets. */
+  void start(Duration timeout) throws IOException, InterruptedException {
+    ProcessBuilder builder =
+        new ProcessBuilder(home.resolve("bin/karaf").toString(), "server")
+            .directory(home.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(home.resolve("console.log").toFile());
+    Map<String, String> environment = builder.environment();
+    environment.remove("JAVA_OPTS");
+    environment.remove("EXTRA_JAVA_OPTS");
+    process = builder.start();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!greets()) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            "the server exited with "
+                + process.exitValue()
+                + "; see "
+                + home.resolve("console.log"));
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("no SMTP greeting within " + timeout);
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  private boolean greets() {
+    try (SmtpClient smtp = new SmtpClient(smtpPort)) {
+      String greeting = smtp.reply();
+      return greeting != null && greeting.startsWith("220");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** SIGKILL to the JVM and any process it started: nothing gets to shut down. */
+  void kill() throws InterruptedException {
+    if (process == null) {
+      return;
+    }
+    List<ProcessHandle> all =
+        java.util.stream.Stream.concat(
+                process.descendants(), java.util.stream.Stream.of(process.toHandle()))
+            .toList();
+    all.forEach(ProcessHandle::destroyForcibly);
+    for (ProcessHandle handle : all) {
+      handle.onExit().orTimeout(30, TimeUnit.SECONDS).exceptionally(e -> handle).join();
+    }
+    process = null;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    kill();
+  }
+
+  private static void run(List<String> command) throws IOException, InterruptedException {
+    Process tar = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (tar.waitFor() != 0) {
+      throw new IOException(command + " failed: " + output);
+    }
+  }
+
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException("no free port", e);
+    }
+  }
+}
