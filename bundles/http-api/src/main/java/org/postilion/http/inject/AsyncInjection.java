@@ -204,7 +204,7 @@ final class AsyncInjection implements Runnable, AsyncListener {
     }
     pool.withdraw(this);
     LOG.info("Injection from {} failed on the connection: {}", client, event.getThrowable());
-    async.complete();
+    complete();
   }
 
   @Override
@@ -228,10 +228,19 @@ final class AsyncInjection implements Runnable, AsyncListener {
             "Retry-After", String.valueOf(Math.max(1, reply.retryAfter().toSeconds())));
       }
       Json.write(response, reply.status(), reply.body());
-    } catch (IOException e) {
+    } catch (IOException | IllegalStateException e) {
+      // The client left, or the container gave up on the request.
       LOG.debug("The answer to an injection from {} could not be written", client, e);
     } finally {
+      complete();
+    }
+  }
+
+  private void complete() {
+    try {
       async.complete();
+    } catch (IllegalStateException e) {
+      LOG.debug("The injection from {} was completed already", client, e);
     }
   }
 }
