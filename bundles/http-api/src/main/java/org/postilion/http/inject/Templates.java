@@ -59,7 +59,8 @@ final class Templates {
     } catch (StackOverflowError e) {
       throw RequestException.badField(field, "template does not parse: it nests too deeply");
     } catch (RuntimeException e) {
-      throw RequestException.badField(field, "template does not parse: " + describe(e));
+      throw RequestException.badField(
+          field, "template does not parse: " + describe(e, "a part of it cannot be read"));
     }
     return (variables, budget) -> render(field, template, variables, budget);
   }
@@ -84,7 +85,8 @@ final class Templates {
   private static RequestException refusal(String field, RuntimeException e) {
     TemplateLimitException limit = TemplateLimitException.in(e);
     if (limit != null) {
-      return new RequestException(limit.isCancelled() ? 503 : 422, field, describe(e));
+      return new RequestException(
+          limit.isCancelled() ? 503 : 422, field, describe(e, "the request's limits"));
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof RootAttributeNotFoundException missing) {
@@ -92,15 +94,19 @@ final class Templates {
             422, field, "unknown template variable '" + shorten(missing.getAttributeName()) + "'");
       }
     }
-    return new RequestException(422, field, "template cannot be rendered: " + describe(e));
+    return new RequestException(
+        422,
+        field,
+        "template cannot be rendered: "
+            + describe(e, "an expression cannot work with the values it was given"));
   }
 
   /**
    * The message of the innermost PebbleException (Pebble wraps causes in vaguer ones: "Could not
    * perform addition") and the nearest line number. Anything else thrown inside Pebble (a filter
-   * given a number instead of text) says only that, and is logged.
+   * given a number instead of text) is logged, and the client gets {@code fallback}.
    */
-  private static String describe(RuntimeException e) {
+  private static String describe(RuntimeException e, String fallback) {
     PebbleException innermost = null;
     Integer line = null;
     for (Throwable t = e; t != null; t = t.getCause()) {
@@ -118,7 +124,7 @@ final class Templates {
       }
     } else {
       LOG.debug("Template failed inside Pebble", e);
-      message = "an expression cannot work with the values it was given";
+      message = fallback;
     }
     return line == null ? message : message + " (line " + line + ")";
   }
