@@ -170,7 +170,7 @@ public class HardeningIT extends PostilionTestSupport {
     } finally {
       six.shutdownNow();
     }
-    assertEquals(413, injectRaw("tooraw@held.test", 21L * MEGABYTE).intValue());
+    assertEquals(413, injectRaw("tooraw@held.test", 21L * MEGABYTE));
     assertFalse(karafLog().contains("OutOfMemoryError"));
   }
 

@@ -20,9 +20,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
@@ -41,6 +43,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.postilion.testkit.SelfSignedTls;
+import org.postilion.testkit.SmtpClient;
 
 /**
  * The HTTP API in the real distribution, through real HTTP requests: injection (builder and raw) to
@@ -52,6 +55,9 @@ public class HttpApiIT extends PostilionTestSupport {
   private static final String HTTP_PORT_PROPERTY = "postilion.itest.http.port";
   private static final String QUEUE_CFG = "etc/org.postilion.queue-itest-http.cfg";
   private static final String SECURITY_CFG = "org.postilion.http.security.cfg";
+  private static final String INJECT_CFG = "etc/org.postilion.http.inject.cfg";
+  private static final Duration RENDER_TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(6);
 
   private final HttpClient client =
       HttpClient.newBuilder()
@@ -69,6 +75,11 @@ public class HttpApiIT extends PostilionTestSupport {
       editConfigurationFilePut(QUEUE_CFG, "protocol", "maildir"),
       editConfigurationFilePut(
           QUEUE_CFG, "maildir.path", "${karaf.data}/itest-maildir/{tenant}/{campaign}/{user}"),
+      // Short template limits, so that a template that loops for ever is stopped by the clock.
+      editConfigurationFilePut(INJECT_CFG, "render_timeout", RENDER_TIMEOUT.toSeconds() + "s"),
+      editConfigurationFilePut(INJECT_CFG, "request_timeout", REQUEST_TIMEOUT.toSeconds() + "s"),
+      editConfigurationFilePut(INJECT_CFG, "max_loop_iterations", "1000000000"),
+      editConfigurationFilePut(INJECT_CFG, "render_threads", "2"),
     };
   }
 
@@ -220,6 +231,141 @@ public class HttpApiIT extends PostilionTestSupport {
                     l.contains("\"type\":\"Reception\"")
                         && l.contains("\"recipient\":\"raw2@http.test\"")
                         && l.contains("\"reception_protocol\":\"HTTP\"")));
+  }
+
+  // --- template limits ---
+
+  /**
+   * Fifty templates that would loop for hours, at once: each is answered with an error within the
+   * request timeout, while liveness answers within a second, SMTP greets, and an ordinary injection
+   * still goes through (once a render thread is free: it may be told to retry).
+   */
+  @Test
+  public void templatesThatLoopForeverHoldNeitherTheServerNorOtherInjections() throws Exception {
+    String loopForever =
+        """
+        {"envelope_sender": "loop@example.com", "recipients": [{"email": "never@http.test"}],
+         "content": {"subject": "loop", "headers": {"X-Campaign": "loop"},
+           "text_body": "{% for i in range(0,10000) %}{% for j in range(0,10000) %}{% endfor %}{% endfor %}"}}
+        """;
+    int parallel = 50;
+    List<CompletableFuture<long[]>> answers = new ArrayList<>();
+    long stormStart = System.nanoTime();
+    for (int i = 0; i < parallel; i++) {
+      long sent = System.nanoTime();
+      answers.add(
+          client
+              .sendAsync(
+                  request("/api/inject/v1")
+                      .header("Content-Type", "application/json")
+                      .POST(BodyPublishers.ofString(loopForever))
+                      .build(),
+                  BodyHandlers.ofString())
+              .thenApply(
+                  response -> {
+                    assertTrue(
+                        response.statusCode() + " " + response.body(),
+                        (response.statusCode() == 422 && response.body().contains("render_timeout"))
+                            || response.statusCode() == 503);
+                    assertFalse(response.body(), response.body().contains("Exception"));
+                    return new long[] {response.statusCode(), System.nanoTime() - sent};
+                  }));
+    }
+
+    // While they run: liveness, SMTP and an ordinary injection.
+    long slowestLiveness = 0;
+    long slowestGreeting = 0;
+    HttpResponse<String> ordinary = null;
+    String ordinaryJson =
+        """
+        {"envelope_sender": "ok@example.com", "recipients": [{"email": "storm@http.test", "substitutions": {"n": 42}}],
+         "content": {"subject": "n = {{ n }}", "headers": {"X-Campaign": "storm"}, "text_body": "{% for i in range(1, 3) %}{{ i }}{% endfor %}"}}
+        """;
+    long deadline = System.nanoTime() + REQUEST_TIMEOUT.multipliedBy(3).toNanos();
+    while (!CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).isDone()
+        || ordinary == null
+        || ordinary.statusCode() != 200) {
+      assertTrue("the storm lasts too long", System.nanoTime() < deadline);
+      long asked = System.nanoTime();
+      HttpResponse<String> alive =
+          client.send(
+              request("/api/check-liveness/v1").timeout(Duration.ofSeconds(1)).GET().build(),
+              BodyHandlers.ofString());
+      assertEquals(200, alive.statusCode());
+      slowestLiveness = Math.max(slowestLiveness, System.nanoTime() - asked);
+      asked = System.nanoTime();
+      try (SmtpClient smtp = new SmtpClient(smtpPort())) {
+        assertTrue(smtp.reply().startsWith("220"));
+      }
+      slowestGreeting = Math.max(slowestGreeting, System.nanoTime() - asked);
+      if (ordinary == null || ordinary.statusCode() == 503) {
+        ordinary = post("/api/inject/v1", ordinaryJson);
+        assertTrue(
+            ordinary.statusCode() + " " + ordinary.body(),
+            ordinary.statusCode() == 200 || ordinary.statusCode() == 503);
+      }
+      Thread.sleep(200);
+    }
+    assertTrue(
+        "liveness took " + slowestLiveness / 1_000_000 + "ms",
+        slowestLiveness < Duration.ofSeconds(1).toNanos());
+    assertTrue(
+        "the SMTP greeting took " + slowestGreeting / 1_000_000 + "ms",
+        slowestGreeting < Duration.ofSeconds(2).toNanos());
+
+    long slowest = 0;
+    int refusedByTime = 0;
+    for (CompletableFuture<long[]> answer : answers) {
+      long[] statusAndTime = answer.get();
+      slowest = Math.max(slowest, statusAndTime[1]);
+      refusedByTime += statusAndTime[0] == 422 ? 1 : 0;
+    }
+    assertTrue("some loops ran until render_timeout", refusedByTime >= 2);
+    assertTrue(
+        "the slowest answer took " + slowest / 1_000_000 + "ms",
+        slowest < REQUEST_TIMEOUT.plusSeconds(3).toNanos());
+    assertTrue(System.nanoTime() - stormStart < REQUEST_TIMEOUT.multipliedBy(3).toNanos());
+
+    Path box = maildir(null, "storm", "storm");
+    await("the ordinary injection in " + box, WAIT, () -> !newMessages(box).isEmpty());
+    Message message =
+        new DefaultMessageBuilder().parseMessage(Files.newInputStream(newMessages(box).get(0)));
+    assertEquals("n = 42", message.getSubject());
+    assertEquals("123", text(message).trim());
+    assertFalse(hasRecord("Reception", "never@http.test", ""));
+
+    // Afterwards an ordinary injection goes through at once.
+    HttpResponse<String> after = post("/api/inject/v1", ordinaryJson.replace("storm@", "calm@"));
+    assertEquals(after.body(), 200, after.statusCode());
+  }
+
+  /** Templates cannot call methods: the JVM's default locale stays as it is. */
+  @Test
+  public void templatesCannotCallMethodsOrReadFiles() throws Exception {
+    java.util.Locale before = java.util.Locale.getDefault();
+    for (String template :
+        List.of(
+            "{{ locale.setDefault(locale.forLanguageTag('tr-TR')) }}",
+            "{{ (1).getLong('user.home') }}",
+            "{% include '/etc/passwd' %}",
+            "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}")) {
+      HttpResponse<String> response =
+          post(
+              "/api/inject/v1",
+              """
+              {"envelope_sender": "a@example.com", "recipients": [{"email": "sandbox@http.test"}],
+               "content": {"text_body": %s}}
+              """
+                  .formatted("\"" + template.replace("\\", "\\\\").replace("\"", "\\\"") + "\""));
+      assertTrue(
+          response.statusCode() + " " + response.body(),
+          response.statusCode() == 400 || response.statusCode() == 422);
+      assertTrue(response.body(), response.body().contains("content.text_body"));
+      assertFalse(response.body(), response.body().contains("Exception"));
+      assertFalse(response.body(), response.body().contains("Error"));
+    }
+    assertEquals(before, java.util.Locale.getDefault());
+    assertFalse(hasRecord("Reception", "sandbox@http.test", ""));
   }
 
   // --- admin API ---

@@ -12,12 +12,14 @@ import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletAsyncSupported;
 import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletName;
 import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 import org.postilion.api.reception.ContentBuffer;
 import org.postilion.api.reception.Reception;
 import org.postilion.http.inject.Injector.Client;
 import org.postilion.http.inject.Injector.Result;
+import org.postilion.http.inject.pebble.RenderBudget;
 import org.postilion.http.security.AccessFilter;
 import org.postilion.http.web.Json;
 import org.postilion.http.web.MemoryBudget;
@@ -32,6 +34,7 @@ import org.slf4j.LoggerFactory;
 @Component(service = Servlet.class)
 @HttpWhiteboardServletPattern("/api/inject/*")
 @HttpWhiteboardServletName("postilion-inject")
+@HttpWhiteboardServletAsyncSupported
 public class InjectServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(InjectServlet.class);
@@ -47,32 +50,58 @@ public class InjectServlet extends HttpServlet {
     InjectSettings.Current current = settings.current();
     String path = request.getPathInfo() == null ? "" : request.getPathInfo();
     try {
-      Result result =
-          switch (path) {
-            case "/v1" -> injectJson(request, current);
-            case "/raw/v1" -> injectRaw(request, current);
-            default -> throw new RequestException(404, null, "no such endpoint: " + path);
-          };
-      Json.write(response, result.status(), result.outcome());
+      switch (path) {
+        case "/v1" -> injectJson(request, response, current);
+        case "/raw/v1" -> {
+          Result result = injectRaw(request, current);
+          Json.write(response, result.status(), result.outcome());
+        }
+        default -> throw new RequestException(404, null, "no such endpoint: " + path);
+      }
     } catch (RequestException e) {
       Json.error(response, e);
     } catch (RuntimeException e) {
       LOG.error("Injection from {} failed", request.getRemoteAddr(), e);
-      Json.write(response, 500, Json.errorBody("internal error: " + e, null));
+      Json.write(
+          response, 500, Json.errorBody("internal error; the server's log has the details", null));
     }
   }
 
-  private Result injectJson(HttpServletRequest request, InjectSettings.Current current)
+  /**
+   * Reads and checks the request here, then leaves rendering and queueing to the render threads: a
+   * template that takes its time holds one of those, not one of Jetty's.
+   */
+  private void injectJson(
+      HttpServletRequest request, HttpServletResponse response, InjectSettings.Current current)
       throws IOException, RequestException {
-    // The body, its parse tree and the messages made of it: a few times the body's size.
-    try (MemoryBudget.Reservation memory = settings.memory().open()) {
+    // The body, its parse tree and the messages made of it: a few times the body's size, held
+    // until the request is answered.
+    MemoryBudget.Reservation memory = settings.memory().open();
+    boolean handedOver = false;
+    try {
       byte[] body = Json.body(request, current.config().max__request__size(), memory, 4);
       InjectionRequest parsed = InjectionRequest.parse(Json.parse(body));
       if (parsed.recipients().size() > current.config().max__recipients()) {
         throw RequestException.badField(
             "recipients", "more than " + current.config().max__recipients() + " in one request");
       }
-      return current.injector().inject(parsed, client(request), reception);
+      Client client = client(request);
+      RenderBudget budget = current.budget();
+      AsyncInjection.start(
+          request,
+          response,
+          // Read again: reading a large body takes a while, and a cfg change closes the old pool.
+          settings.current().pool(),
+          budget,
+          current.requestTimeout(),
+          current.renderTimeout(),
+          () -> current.injector().inject(parsed, client, reception, budget),
+          memory::close);
+      handedOver = true;
+    } finally {
+      if (!handedOver) {
+        memory.close();
+      }
     }
   }
 

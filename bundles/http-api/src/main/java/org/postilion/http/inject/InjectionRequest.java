@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Map.Entry;
+import java.util.regex.Pattern;
 import org.postilion.http.web.RequestException;
 
 /**
@@ -23,6 +25,8 @@ record InjectionRequest(
     Map<String, Object> substitutions) {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final Pattern CONTROL = Pattern.compile("[\\x00-\\x1f\\x7f]");
+  private static final Pattern CONTENT_ID = Pattern.compile("[\\x21-\\x7e]+");
 
   /** One recipient; {@code problem} says why it cannot be accepted, or is {@code null}. */
   record Recipient(
@@ -213,12 +217,22 @@ record InjectionRequest(
       if (contentType != null && !contentType.matches("[\\w.+-]+/[\\w.+-]+")) {
         throw RequestException.badField(field + ".content_type", "not a MIME type");
       }
+      String fileName = textField(field + ".file_name", entry.get("file_name"));
+      if (fileName != null && CONTROL.matcher(fileName).find()) {
+        throw RequestException.badField(
+            field + ".file_name", "must not contain line breaks or other control characters");
+      }
+      String contentId = textField(field + ".content_id", entry.get("content_id"));
+      if (contentId != null && !CONTENT_ID.matcher(contentId).matches()) {
+        throw RequestException.badField(
+            field + ".content_id", "must be printable ASCII without spaces or line breaks");
+      }
       attachments.add(
           new Attachment(
               bytes,
               contentType == null ? "application/octet-stream" : contentType,
-              textField(field + ".file_name", entry.get("file_name")),
-              textField(field + ".content_id", entry.get("content_id"))));
+              fileName,
+              contentId));
     }
     return attachments;
   }
@@ -232,7 +246,25 @@ record InjectionRequest(
     if (!node.isObject()) {
       throw RequestException.badField(field, "must be an object");
     }
-    return MAPPER.convertValue(node, Map.class);
+    return (Map<String, Object>) frozen(MAPPER.convertValue(node, Map.class));
+  }
+
+  /**
+   * Substitutions are shared by every recipient's rendering: read-only, so that a template cannot
+   * change what the next recipient's rendering sees.
+   */
+  private static Object frozen(Object value) {
+    if (value instanceof Map<?, ?> map) {
+      Map<Object, Object> copy = new LinkedHashMap<>();
+      map.forEach((key, item) -> copy.put(key, frozen(item)));
+      return Collections.unmodifiableMap(copy);
+    }
+    if (value instanceof List<?> list) {
+      List<Object> copy = new ArrayList<>(list.size());
+      list.forEach(item -> copy.add(frozen(item)));
+      return Collections.unmodifiableList(copy);
+    }
+    return value;
   }
 
   private static String requiredText(JsonNode root, String name) throws RequestException {

@@ -7,6 +7,7 @@ import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.reception.Submission;
 import org.postilion.http.inject.InjectionRequest.Recipient;
+import org.postilion.http.inject.pebble.RenderBudget;
 import org.postilion.http.web.RequestException;
 
 /**
@@ -38,7 +39,13 @@ final class Injector {
   /** Result of an injection: the body and whether a failure was the server's. */
   record Result(Outcome outcome, int status) {}
 
-  Result inject(InjectionRequest request, Client client, Reception reception)
+  /**
+   * Renders and queues the request's messages.
+   *
+   * @param budget what its templates may spend; once it is cancelled, the recipients not yet queued
+   *     fail
+   */
+  Result inject(InjectionRequest request, Client client, Reception reception, RenderBudget budget)
       throws RequestException {
     MessageComposer.Composition composition = composer.compile(request);
     Tally tally = new Tally();
@@ -51,22 +58,36 @@ final class Injector {
       }
     }
     if (!valid.isEmpty() && composition.sameForEveryone()) {
+      String cancelled = budget.cancellation();
       try {
-        byte[] content = composition.render(valid.get(0));
+        if (cancelled != null) {
+          throw new RequestException(503, null, cancelled);
+        }
+        byte[] content = composition.render(valid.get(0), budget);
         receive(request, valid, content, client, reception);
         valid.forEach(r -> tally.succeeded());
       } catch (RequestException e) {
-        valid.forEach(r -> tally.failed(r, e.describe(), false));
+        valid.forEach(r -> tally.failed(r, e.describe(), isServerFault(e)));
       } catch (ReceptionException e) {
         valid.forEach(r -> tally.failed(r, r.email() + ": " + e.response(), isServerFault(e)));
       }
     } else {
       for (Recipient recipient : valid) {
+        String cancelled = budget.cancellation();
+        if (cancelled != null) {
+          tally.failed(recipient, recipient.email() + ": " + cancelled, true);
+          continue;
+        }
         try {
-          receive(request, List.of(recipient), composition.render(recipient), client, reception);
+          receive(
+              request,
+              List.of(recipient),
+              composition.render(recipient, budget),
+              client,
+              reception);
           tally.succeeded();
         } catch (RequestException e) {
-          tally.failed(recipient, recipient.field() + " " + e.describe(), false);
+          tally.failed(recipient, recipient.field() + " " + e.describe(), isServerFault(e));
         } catch (ReceptionException e) {
           tally.failed(recipient, recipient.email() + ": " + e.response(), isServerFault(e));
         }
@@ -130,6 +151,11 @@ final class Injector {
       String sender, List<String> recipients, MessageContent content, Client client) {
     return new Submission(
         sender, recipients, content, client.receptionProtocol(), client.address(), client.tenant());
+  }
+
+  /** A template cut short by the request's timeout is the server's problem, not the request's. */
+  private static boolean isServerFault(RequestException e) {
+    return e.status() >= 500;
   }
 
   /** A 4xx reply from reception (spool full, database down) is the server's problem. */

@@ -28,6 +28,7 @@ import org.postilion.http.inject.InjectionRequest.Built;
 import org.postilion.http.inject.InjectionRequest.Raw;
 import org.postilion.http.inject.InjectionRequest.Recipient;
 import org.postilion.http.inject.Templates.Template;
+import org.postilion.http.inject.pebble.RenderBudget;
 import org.postilion.http.web.RequestException;
 
 /**
@@ -105,21 +106,25 @@ final class MessageComposer {
           && request.recipients().stream().allMatch(r -> r.substitutions().isEmpty());
     }
 
-    /** The message for {@code recipient}; a template error names the field. */
-    byte[] render(Recipient recipient) throws RequestException {
+    /**
+     * The message for {@code recipient}; a template error names the field.
+     *
+     * @param budget what the request's templates may still spend
+     */
+    byte[] render(Recipient recipient, RenderBudget budget) throws RequestException {
       Map<String, Object> variables = new HashMap<>(request.substitutions());
       variables.putAll(recipient.substitutions());
       if (raw != null) {
-        return crlf(raw.render(variables)).getBytes(StandardCharsets.UTF_8);
+        return crlf(raw.render(variables, budget)).getBytes(StandardCharsets.UTF_8);
       }
       try {
-        return build(recipient, variables);
+        return build(recipient, variables, budget);
       } catch (IOException e) {
         throw new IllegalStateException("writing MIME to memory does not fail", e);
       }
     }
 
-    private byte[] build(Recipient recipient, Map<String, Object> variables)
+    private byte[] build(Recipient recipient, Map<String, Object> variables, RenderBudget budget)
         throws RequestException, IOException {
       Message.Builder message = Message.Builder.of();
       message.setField(Fields.version("1.0"));
@@ -136,14 +141,14 @@ final class MessageComposer {
         message.setTo(mailbox(recipient.email(), recipient.name()));
       }
       if (subject != null) {
-        message.setSubject(subject.render(variables));
+        message.setSubject(subject.render(variables, budget));
       }
       for (Map.Entry<String, Template> header : headers.entrySet()) {
         String name = header.getKey();
-        String value = header.getValue().render(variables);
+        String value = header.getValue().render(variables, budget);
         message.addField(field(name, value));
       }
-      body(message, variables);
+      body(message, variables, budget);
       return DefaultMessageWriter.asBytes(message.build());
     }
 
@@ -152,14 +157,14 @@ final class MessageComposer {
           .anyMatch(name -> name.toLowerCase(Locale.ROOT).equals(lowerCaseName));
     }
 
-    private void body(Message.Builder message, Map<String, Object> variables)
+    private void body(Message.Builder message, Map<String, Object> variables, RenderBudget budget)
         throws RequestException, IOException {
       List<BodyPartBuilder> alternatives = new ArrayList<>();
       if (text != null) {
-        alternatives.add(textPart("plain", text.render(variables)));
+        alternatives.add(textPart("plain", text.render(variables, budget)));
       }
       if (html != null) {
-        alternatives.add(textPart("html", html.render(variables)));
+        alternatives.add(textPart("html", html.render(variables, budget)));
       }
       List<BodyPartBuilder> inline = new ArrayList<>();
       List<BodyPartBuilder> attached = new ArrayList<>();

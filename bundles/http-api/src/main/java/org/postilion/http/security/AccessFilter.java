@@ -11,6 +11,7 @@ import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardFilterAsyncSupported;
 import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardFilterName;
 import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardFilterPattern;
 import org.postilion.http.web.Json;
@@ -26,6 +27,8 @@ import org.slf4j.LoggerFactory;
 @Component(service = Filter.class)
 @HttpWhiteboardFilterName("postilion-access")
 @HttpWhiteboardFilterPattern({"/api/*", "/metrics"})
+// Injection answers from its render threads; a filter in front of it must allow that.
+@HttpWhiteboardFilterAsyncSupported
 public class AccessFilter implements Filter {
   private static final Logger LOG = LoggerFactory.getLogger(AccessFilter.class);
 

@@ -35,7 +35,7 @@ public final class MemoryBudget {
     /**
      * @throws RequestException 503 when the budget has no {@code bytes} left
      */
-    public void grow(long bytes) throws RequestException {
+    public synchronized void grow(long bytes) throws RequestException {
       while (true) {
         long now = used.get();
         if (now + bytes > limit) {
@@ -50,7 +50,7 @@ public final class MemoryBudget {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
       used.addAndGet(-held);
       held = 0;
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.james.mime4j.dom.Message;
@@ -21,6 +22,7 @@ import org.postilion.api.reception.Refusal;
 import org.postilion.api.reception.Submission;
 import org.postilion.http.inject.Injector.Client;
 import org.postilion.http.inject.Injector.Result;
+import org.postilion.http.inject.pebble.RenderBudget;
 import org.postilion.http.web.Json;
 import org.postilion.http.web.RequestException;
 
@@ -43,11 +45,14 @@ class InjectorTest {
   private final Injector injector = new Injector(new MessageComposer(new Templates(1 << 20)));
   private final Client client = new Client("192.0.2.1", "HTTP", "acme");
 
+  private RenderBudget budget = new RenderBudget(Duration.ofSeconds(5), 100_000, 1 << 20);
+
   private Result inject(String json) throws RequestException {
     return injector.inject(
         InjectionRequest.parse(Json.parse(json.getBytes(StandardCharsets.UTF_8))),
         client,
-        reception);
+        reception,
+        budget);
   }
 
   private static Message parse(byte[] content) throws Exception {
@@ -198,6 +203,52 @@ class InjectorTest {
     assertEquals(400, malformed.status());
     assertTrue(
         malformed.getMessage().startsWith("malformed JSON at line 1"), malformed.getMessage());
+  }
+
+  @Test
+  void oneRecipientsRenderingCannotChangeTheNextOnesSubstitutions() throws Exception {
+    Result result =
+        inject(
+            """
+            {"envelope_sender": "a@example.com", "substitutions": {"items": [3, 1, 2]},
+             "recipients": [{"email": "one@example.net", "substitutions": {"n": 1}},
+                            {"email": "two@example.net", "substitutions": {"n": 2}}],
+             "content": {"text_body": "{{ items | reverse | join }} {{ items | sort | join }} {{ (items + n) | join }}"}}
+            """);
+    assertEquals(200, result.status(), result.outcome().errors().toString());
+    assertEquals("213 123 3121", text(parse(bytes(spooled.get(0).content()))).trim());
+    assertEquals("213 123 3122", text(parse(bytes(spooled.get(1).content()))).trim());
+  }
+
+  @Test
+  void aCancelledRequestQueuesNoMoreRecipientsAndSaysSo() throws Exception {
+    budget.cancel("the request took longer than 60s (request_timeout)");
+    Result result =
+        inject(
+            """
+            {"envelope_sender": "a@example.com",
+             "recipients": [{"email": "one@example.net", "substitutions": {"n": 1}},
+                            {"email": "two@example.net", "substitutions": {"n": 2}}],
+             "content": {"text_body": "no template at all"}}
+            """);
+    assertEquals(503, result.status());
+    assertEquals(2, result.outcome().failCount());
+    assertTrue(
+        result.outcome().errors().get(0).contains("request_timeout"),
+        result.outcome().errors().toString());
+    assertTrue(spooled.isEmpty());
+  }
+
+  @Test
+  void lineBreaksInAttachmentFieldsAreRefusedNamingTheField() {
+    for (String field : List.of("content_id", "file_name", "content_type")) {
+      assertField(
+          "content.attachments[0]." + field,
+          "{\"envelope_sender\": \"a@example.com\", \"recipients\": [{\"email\": \"b@example.net\"}],"
+              + " \"content\": {\"text_body\": \"x\", \"attachments\": [{\"data\": \"x\", \""
+              + field
+              + "\": \"a\\r\\nBcc: victim@example.org\"}]}}");
+    }
   }
 
   private void assertField(String field, String json) {
