@@ -43,7 +43,7 @@ public class CrashRecoveryIT {
 
   @Before
   public void unpack() throws Exception {
-    Path folder = Path.of("target/crash-" + System.nanoTime());
+    Path folder = Path.of("target/crash-" + System.nanoTime()).toAbsolutePath();
     server = Distribution.unpack(folder);
     server.setting("org.postilion.queue-default.cfg", "protocol", "held");
     server.setting("org.postilion.queue-crash.cfg", "match.domain", "crash.test");

@@ -176,7 +176,7 @@ public class HardeningIT extends PostilionTestSupport {
 
   /** One message of about {@code size} bytes, made up as it is sent; returns the final reply. */
   private static String sendLarge(String recipient, long size) throws IOException {
-    try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+    try (SmtpClient smtp = new SmtpClient(smtpPort()).timeout(Duration.ofMinutes(3)).hello()) {
       String mail = smtp.send("MAIL FROM:<bulk@example.org> SIZE=" + size);
       if (!mail.startsWith("250")) {
         return mail;
@@ -302,7 +302,8 @@ public class HardeningIT extends PostilionTestSupport {
 
   @Test
   public void everyRefusalIsARejectionRecordWithACleanReply() throws Exception {
-    try (SmtpClient smtp = new SmtpClient("127.0.0.2", smtpPort()).hello()) {
+    try (SmtpClient smtp =
+        new SmtpClient("127.0.0.2", smtpPort()).timeout(Duration.ofMinutes(2)).hello()) {
       String size = smtp.send("MAIL FROM:<a@example.org> SIZE=" + 30 * MEGABYTE);
       assertTrue(size, size.startsWith("552 5.3.4"));
       assertTrue(smtp.send("MAIL FROM:<a@example.org>").startsWith("250"));

@@ -48,6 +48,12 @@ public final class SmtpClient implements AutoCloseable {
     use(secured);
   }
 
+  /** How long to wait for a reply before giving up (30 s unless set). */
+  public SmtpClient timeout(java.time.Duration timeout) throws IOException {
+    socket.setSoTimeout((int) timeout.toMillis());
+    return this;
+  }
+
   /** The raw output stream, for bytes that are not text. */
   public OutputStream output() {
     return out;

@@ -21,6 +21,7 @@ import org.postilion.api.reception.NoRoomException;
 final class SpillBuffer implements ContentBuffer {
   private static final int FIRST_CHUNK = 8 * 1024;
   private static final int MAX_CHUNK = 64 * 1024;
+  private static final int WRITE_BUFFER = 64 * 1024;
 
   private final ReceptionBuffers owner;
   private final List<byte[]> chunks = new ArrayList<>();
@@ -28,7 +29,13 @@ final class SpillBuffer implements ContentBuffer {
   private long memoryBytes;
   private long reservedMemory;
   private FileChannel file;
+
+  /** Bytes written to the file, those still in {@link #pending} included. */
   private long fileBytes;
+
+  /** Collects small writes (SMTP hands over a line at a time) into few system calls. */
+  private ByteBuffer pending;
+
   private long reservedDisk;
   private boolean closed;
   private final Output output = new Output();
@@ -52,6 +59,7 @@ final class SpillBuffer implements ContentBuffer {
     if (closed) {
       throw new IOException("the reception buffer is closed");
     }
+    flushPending();
     return new Reader(List.copyOf(chunks), lastChunkUsed, file, fileBytes);
   }
 
@@ -135,10 +143,33 @@ final class SpillBuffer implements ContentBuffer {
               StandardOpenOption.READ,
               StandardOpenOption.WRITE,
               StandardOpenOption.DELETE_ON_CLOSE);
+      pending = ByteBuffer.allocate(WRITE_BUFFER);
     }
-    while (data.hasRemaining()) {
-      fileBytes += file.write(data, fileBytes);
+    if (length > pending.remaining()) {
+      flushPending();
     }
+    if (length >= pending.capacity()) {
+      long position = fileBytes;
+      while (data.hasRemaining()) {
+        position += file.write(data, position);
+      }
+    } else {
+      pending.put(data);
+    }
+    fileBytes += length;
+  }
+
+  /** Writes what {@link #pending} holds, so a reader sees every byte written. */
+  private void flushPending() throws IOException {
+    if (pending == null || pending.position() == 0) {
+      return;
+    }
+    pending.flip();
+    long position = fileBytes - pending.remaining();
+    while (pending.hasRemaining()) {
+      position += file.write(pending, position);
+    }
+    pending.clear();
   }
 
   private final class Output extends OutputStream {
