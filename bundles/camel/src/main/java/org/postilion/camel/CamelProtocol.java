@@ -8,12 +8,17 @@ import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.postilion.api.delivery.DeliveryException;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
+import org.postilion.api.delivery.DeliverySession;
 import org.postilion.api.delivery.Disposition;
 import org.postilion.api.delivery.PeerAddress;
 import org.postilion.api.delivery.Response;
+import org.postilion.api.delivery.Site;
+import org.postilion.api.egress.EgressSource;
+import org.postilion.api.queue.QueueConfig;
 
 /**
  * {@code protocol = camel}: hands each message to the route at the queue configuration's {@code
@@ -30,8 +35,39 @@ public class CamelProtocol implements DeliveryProtocol {
   /** The runtime's shared template, which also names the context. */
   @Reference private ProducerTemplate producer;
 
+  /** Longest wait for an outcome before the attempt fails transiently. */
+  private static final java.time.Duration OUTCOME_LIMIT = java.time.Duration.ofMinutes(10);
+
+  /** The site is the route: each endpoint gets a ready queue and limits of its own. */
   @Override
-  public CompletionStage<DeliveryResult> deliver(DeliveryRequest request) {
+  public CompletionStage<Site> resolve(QueueConfig config, String domain, EgressSource source) {
+    String uri = config.property(URI_KEY);
+    if (uri == null || uri.isBlank()) {
+      return CompletableFuture.failedFuture(
+          new DeliveryException(
+              Response.of(
+                  451,
+                  "4.3.5",
+                  URI_KEY + " is not set in queue configuration " + config.source())));
+    }
+    return CompletableFuture.completedFuture(Site.named("camel:" + uri.trim()));
+  }
+
+  /** A session waits for the route to finish each message, on the ready queue's thread. */
+  @Override
+  public DeliverySession open(Site site, EgressSource source) {
+    return new DeliverySession() {
+      @Override
+      public DeliveryResult deliver(DeliveryRequest request) throws DeliveryException {
+        return DeliverySession.await(send(request), OUTCOME_LIMIT);
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  CompletionStage<DeliveryResult> send(DeliveryRequest request) {
     String uri = request.config().property(URI_KEY);
     if (uri == null || uri.isBlank()) {
       return CompletableFuture.completedFuture(DeliveryResult.missingKey(request, URI_KEY));

@@ -82,7 +82,7 @@ public class QueueDefinition {
    * start-up, so mail for it waits for the pool instead.
    */
   @Activate
-  void activate(Config config, Map<String, Object> properties) {
+  public void activate(Config config, Map<String, Object> properties) {
     String source = ConfigFiles.fileName(properties);
     try {
       rule = toRule(source, config, properties);

@@ -15,8 +15,10 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.apache.derby.jdbc.EmbeddedDataSource;
@@ -415,6 +417,76 @@ public class DerbySpool implements Spool {
       }
     } catch (SQLException e) {
       throw new SpoolException("cannot remove " + key, e);
+    }
+  }
+
+  @Override
+  public void update(List<EntryKey> done, List<Retry> retries) {
+    if (done.isEmpty() && retries.isEmpty()) {
+      return;
+    }
+    // Entries of one message together, messages in a fixed order: every writer locks message rows
+    // in the same order, so concurrent writers wait for each other instead of deadlocking.
+    Map<String, List<Integer>> byMessage = new TreeMap<>();
+    for (EntryKey key : done) {
+      byMessage.computeIfAbsent(key.messageId(), k -> new ArrayList<>()).add(key.index());
+    }
+    try {
+      Connection c = pool.borrow();
+      try (PreparedStatement count =
+              c.prepareStatement("UPDATE message SET remaining = remaining - ? WHERE id = ?");
+          PreparedStatement deleteEntry =
+              c.prepareStatement(
+                  "DELETE FROM queue_entry WHERE message_id = ? AND rcpt_index = ?");
+          PreparedStatement deleteMessage =
+              c.prepareStatement("DELETE FROM message WHERE id = ? AND remaining <= 0");
+          PreparedStatement reschedule =
+              c.prepareStatement(
+                  "UPDATE queue_entry SET due = ?, attempts = ?, last_response = ?"
+                      + " WHERE message_id = ? AND rcpt_index = ?")) {
+        for (Map.Entry<String, List<Integer>> message : byMessage.entrySet()) {
+          // The message row first, as remove() does: removers of one message queue on it.
+          int wanted = message.getValue().size();
+          count.setInt(1, wanted);
+          count.setString(2, message.getKey());
+          if (count.executeUpdate() == 0) {
+            continue;
+          }
+          int removed = 0;
+          for (int index : message.getValue()) {
+            deleteEntry.setString(1, message.getKey());
+            deleteEntry.setInt(2, index);
+            removed += deleteEntry.executeUpdate();
+          }
+          if (removed < wanted) {
+            count.setInt(1, removed - wanted);
+            count.setString(2, message.getKey());
+            count.executeUpdate();
+          }
+          deleteMessage.setString(1, message.getKey());
+          deleteMessage.executeUpdate();
+        }
+        for (Retry retry : retries) {
+          reschedule.setLong(1, retry.due().toEpochMilli());
+          reschedule.setInt(2, retry.attempts());
+          setNullable(reschedule, 3, truncate(retry.lastResponse(), 2048));
+          reschedule.setString(4, retry.key().messageId());
+          reschedule.setInt(5, retry.key().index());
+          reschedule.addBatch();
+        }
+        if (!retries.isEmpty()) {
+          reschedule.executeBatch();
+        }
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        pool.release(c);
+      }
+    } catch (SQLException e) {
+      throw new SpoolException(
+          "cannot record " + done.size() + " removals and " + retries.size() + " retries", e);
     }
   }
 

@@ -4,7 +4,8 @@ package org.postilion.api.delivery;
  * A reply from the far side of a delivery, or one the server made up for a local failure: an SMTP
  * style code (250, 451, 550...), the enhanced status code when there is one, and the text.
  */
-public record Response(int code, String enhancedCode, String content) {
+public record Response(int code, String enhancedCode, String content)
+    implements java.io.Serializable {
 
   public static Response of(int code, String enhancedCode, String content) {
     return new Response(code, enhancedCode, content);

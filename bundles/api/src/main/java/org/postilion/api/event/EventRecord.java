@@ -36,7 +36,8 @@ public record EventRecord(
     String receptionProtocol,
     String tlsProtocolVersion,
     String tlsCipher,
-    Map<String, String> meta) {
+    Map<String, String> meta)
+    implements java.io.Serializable {
 
   public EventRecord {
     meta = meta == null ? Map.of() : Map.copyOf(meta);

@@ -39,6 +39,13 @@ public interface Spool {
   /** Removes an entry that is done with; the message goes too once it has no entries left. */
   void remove(EntryKey key);
 
+  /**
+   * The outcomes of many attempts in one transaction, one commit for all (group commit): the
+   * entries {@code done} with go, as by {@link #remove}, and {@code retries} get their next due
+   * time, as by {@link #reschedule}. An entry no longer in the spool is passed over.
+   */
+  void update(List<EntryKey> done, List<Retry> retries);
+
   /** Keeps a suspension or bounce, replacing one with the same id. */
   void saveAdminAction(AdminAction action);
 
@@ -51,4 +58,7 @@ public interface Spool {
 
   /** A queued entry and the reply to its last attempt ({@code null} before the first). */
   record StoredEntry(QueueEntry entry, String lastResponse) {}
+
+  /** A failed attempt: when the entry is due again, and why it failed. */
+  record Retry(EntryKey key, Instant due, int attempts, String lastResponse) {}
 }

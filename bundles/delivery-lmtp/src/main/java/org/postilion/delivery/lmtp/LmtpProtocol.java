@@ -5,12 +5,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -18,19 +14,25 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.config.LocalHost;
+import org.postilion.api.delivery.DeliveryException;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
-import org.postilion.api.delivery.Disposition;
+import org.postilion.api.delivery.DeliverySession;
 import org.postilion.api.delivery.Response;
+import org.postilion.api.delivery.Site;
+import org.postilion.api.egress.EgressSource;
 import org.postilion.api.queue.Durations;
+import org.postilion.api.queue.QueueConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Delivers to a local mail store over LMTP (RFC 2033), protocol {@code lmtp}: Dovecot, Cyrus,
  * Postfix's virtual delivery. Each recipient's reply after the final dot becomes its own result.
- * The server is named per queue by {@code lmtp.host}/{@code lmtp.port} or {@code lmtp.socket}.
+ * The server is named per queue by {@code lmtp.host}/{@code lmtp.port} or {@code lmtp.socket}, and
+ * is the site: the queue manager's ready queue for it bounds the connections ({@code
+ * connection_limit} of the shaping rules) and paces them.
  */
 @Component(
     service = DeliveryProtocol.class,
@@ -41,15 +43,12 @@ import org.slf4j.LoggerFactory;
 public class LmtpProtocol implements DeliveryProtocol {
   static final String NAME = "lmtp";
   private static final Logger LOG = LoggerFactory.getLogger(LmtpProtocol.class);
-  private static final String GONE = "451 4.3.0 protocol lmtp went away";
+  private static final String GONE = "protocol lmtp went away";
 
   @ObjectClassDefinition(name = "Postilion LMTP delivery", description = "protocol=lmtp")
   public @interface Config {
     @AttributeDefinition(description = "Name said in LHLO; empty means this host's name")
     String lhlo__name() default "";
-
-    @AttributeDefinition(description = "Concurrent LMTP connections, over all queues")
-    int max__connections() default 16;
 
     @AttributeDefinition(description = "Time to connect, e.g. 30s")
     String connect__timeout() default "30s";
@@ -70,10 +69,8 @@ public class LmtpProtocol implements DeliveryProtocol {
       String lhloName, Duration connectTimeout, Duration commandTimeout, Duration dataTimeout) {}
 
   private final Set<LmtpSession> open = ConcurrentHashMap.newKeySet();
-  private final Set<CompletableFuture<DeliveryResult>> pending = ConcurrentHashMap.newKeySet();
   private Settings settings;
   private Duration stopGrace;
-  private ExecutorService workers;
   private ScheduledExecutorService watchdog;
   private volatile boolean stopping;
 
@@ -86,76 +83,66 @@ public class LmtpProtocol implements DeliveryProtocol {
             Durations.parse(config.command__timeout()),
             Durations.parse(config.data__timeout()));
     stopGrace = Durations.parse(config.stop__grace());
-    AtomicInteger counter = new AtomicInteger();
-    workers =
-        Executors.newFixedThreadPool(
-            Math.max(1, config.max__connections()),
-            r -> new Thread(r, "postilion-lmtp-" + counter.incrementAndGet()));
     watchdog =
         Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "postilion-lmtp-watchdog"));
     LOG.info("LMTP delivery ready, LHLO {}", settings.lhloName());
   }
 
   /**
-   * The bundle is stopping or being replaced. Transactions under way may finish for a while (a
-   * message whose final dot was sent must not be cut off, or it would be delivered twice); those
-   * not yet started, and any still running after the grace period, end as transient failures, so
-   * their mail waits in its queue for the next lmtp protocol.
+   * The bundle is stopping or being replaced. The queue manager sends no new work; transactions
+   * under way may finish for a while (a message whose final dot was sent must not be cut off, or it
+   * would be delivered twice), and those still running after the grace period are cut off and end
+   * as transient failures, so their mail waits in its queue for the next lmtp protocol.
    */
   @Deactivate
   void deactivate() throws InterruptedException {
     stopping = true;
-    workers.shutdown();
-    if (!workers.awaitTermination(stopGrace.toMillis(), TimeUnit.MILLISECONDS)) {
+    long deadline = System.nanoTime() + stopGrace.toNanos();
+    while (!open.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    if (!open.isEmpty()) {
       LOG.warn("LMTP transactions still running after {}; cutting them off", stopGrace);
       open.forEach(LmtpSession::close);
-      workers.shutdownNow();
-      // Cut transactions report their own failure, which says more than "went away".
-      workers.awaitTermination(2, TimeUnit.SECONDS);
     }
-    pending.forEach(f -> f.completeExceptionally(new IllegalStateException(GONE)));
     watchdog.shutdownNow();
   }
 
   @Override
-  public CompletionStage<DeliveryResult> deliver(DeliveryRequest request) {
-    LmtpTarget target;
+  public CompletionStage<Site> resolve(QueueConfig config, String domain, EgressSource source) {
     try {
-      target = LmtpTarget.of(request.config());
+      LmtpTarget target = LmtpTarget.of(config);
+      return CompletableFuture.completedFuture(new Site(target.toString(), "", target));
     } catch (IllegalArgumentException e) {
-      return CompletableFuture.completedFuture(
-          DeliveryResult.forAll(
-              request,
-              Disposition.TRANSIENT_FAILURE,
-              Response.of(451, "4.3.5", e.getMessage()),
-              null));
+      return CompletableFuture.failedFuture(
+          new DeliveryException(Response.of(451, "4.3.5", e.getMessage())));
     }
-    CompletableFuture<DeliveryResult> result = new CompletableFuture<>();
-    pending.add(result);
-    result.whenComplete((r, e) -> pending.remove(result));
-    try {
-      workers.execute(() -> run(request, target, result));
-    } catch (RejectedExecutionException e) {
-      result.completeExceptionally(new IllegalStateException(GONE, e));
-    }
-    return result;
   }
 
-  private void run(
-      DeliveryRequest request, LmtpTarget target, CompletableFuture<DeliveryResult> result) {
+  /** A session runs one LMTP transaction per message, each on a connection of its own. */
+  @Override
+  public DeliverySession open(Site site, EgressSource source) throws DeliveryException {
     if (stopping) {
-      result.completeExceptionally(new IllegalStateException(GONE));
-      return;
+      throw DeliveryException.transientFailure("4.3.0", GONE);
     }
-    LmtpSession session = new LmtpSession(target, settings, watchdog);
-    open.add(session);
-    try {
-      result.complete(session.deliver(request));
-    } catch (RuntimeException e) {
-      LOG.error("LMTP delivery of {} to {} failed", request.messageId(), target, e);
-      result.completeExceptionally(e);
-    } finally {
-      open.remove(session);
-    }
+    LmtpTarget target = (LmtpTarget) site.route();
+    return new DeliverySession() {
+      @Override
+      public DeliveryResult deliver(DeliveryRequest request) throws DeliveryException {
+        if (stopping) {
+          throw DeliveryException.transientFailure("4.3.0", GONE);
+        }
+        LmtpSession session = new LmtpSession(target, settings, watchdog);
+        open.add(session);
+        try {
+          return session.deliver(request);
+        } finally {
+          open.remove(session);
+        }
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 }

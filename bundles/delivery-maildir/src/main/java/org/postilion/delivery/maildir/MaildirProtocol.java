@@ -21,13 +21,18 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.delivery.DeliveryException;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
+import org.postilion.api.delivery.DeliverySession;
 import org.postilion.api.delivery.Disposition;
 import org.postilion.api.delivery.PeerAddress;
 import org.postilion.api.delivery.RecipientResult;
 import org.postilion.api.delivery.Response;
+import org.postilion.api.delivery.Site;
+import org.postilion.api.egress.EgressSource;
+import org.postilion.api.queue.QueueConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,10 +70,43 @@ public class MaildirProtocol implements DeliveryProtocol {
     fsync = config.fsync();
   }
 
-  /** A local write, quick enough to do on the queue manager's delivery thread. */
+  /**
+   * The site is the template's fixed root, so that all mailboxes under one folder share a ready
+   * queue and its limits (connection_limit bounds the writers, not the mailboxes).
+   */
   @Override
-  public CompletionStage<DeliveryResult> deliver(DeliveryRequest request) {
-    return CompletableFuture.completedFuture(write(request));
+  public CompletionStage<Site> resolve(QueueConfig config, String domain, EgressSource source) {
+    String template = config.property(PATH_KEY);
+    if (template == null || template.isBlank()) {
+      return CompletableFuture.failedFuture(
+          new DeliveryException(
+              Response.of(
+                  451,
+                  "4.3.5",
+                  PATH_KEY + " is not set in queue configuration " + config.source())));
+    }
+    try {
+      return CompletableFuture.completedFuture(Site.named(MaildirPath.root(template).toString()));
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(
+          new DeliveryException(
+              Response.of(
+                  451, "4.3.5", e.getMessage() + " in queue configuration " + config.source())));
+    }
+  }
+
+  /** Nothing to connect to: a session writes files, each under its recipient's path. */
+  @Override
+  public DeliverySession open(Site site, EgressSource source) {
+    return new DeliverySession() {
+      @Override
+      public DeliveryResult deliver(DeliveryRequest request) {
+        return write(request);
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 
   DeliveryResult write(DeliveryRequest request) {

@@ -264,8 +264,7 @@ final class SmtpConnection implements AutoCloseable {
    *
    * @throws ConnectionLost when the connection broke; the results of this attempt are unknown
    */
-  List<RecipientResult> send(DeliveryRequest request, DeliveryJob.Content content)
-      throws ConnectionLost {
+  List<RecipientResult> send(DeliveryRequest request, MessageBytes content) throws ConnectionLost {
     boolean eightBit = content.eightBit();
     transactions++;
     long size = request.content().size();
@@ -352,7 +351,7 @@ final class SmtpConnection implements AutoCloseable {
     return results;
   }
 
-  private Reply sendContent(DeliveryJob.Content content) throws ConnectionLost {
+  private Reply sendContent(MessageBytes content) throws ConnectionLost {
     try (InputStream in = content.open()) {
       DotStuffingOutput stuffing = new DotStuffingOutput(out);
       in.transferTo(stuffing);

@@ -11,33 +11,27 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postilion.api.admin.QueueAdmin;
-import org.postilion.api.admin.ReadyQueueStatus;
+import org.postilion.api.delivery.DeliveryException;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
+import org.postilion.api.delivery.DeliverySession;
 import org.postilion.api.delivery.Disposition;
 import org.postilion.api.delivery.RecipientResult;
+import org.postilion.api.delivery.Response;
+import org.postilion.api.delivery.Site;
 import org.postilion.api.egress.EgressSource;
-import org.postilion.api.shaping.Rate;
-import org.postilion.api.shaping.ShapingSettings;
-import org.postilion.api.shaping.TrafficShaping;
 import org.postilion.testkit.DeliveryRequests;
 import org.postilion.testkit.SelfSignedTls;
 import org.postilion.testkit.TestSmtpServer;
@@ -62,13 +56,11 @@ class SmtpDeliveryProtocolTest {
                 "ehlo_name", "client.test",
                 "connect_timeout", "2s",
                 "command_timeout", "2s",
-                "data_timeout", "2s",
-                "idle_timeout", "1s")));
+                "data_timeout", "2s")));
   }
 
   @AfterEach
   void stop() throws Exception {
-    protocol.deactivate();
     if (server != null) {
       server.close();
     }
@@ -88,20 +80,40 @@ class SmtpDeliveryProtocolTest {
         "smtp", properties, content, "dest.test", source, List.of(recipients));
   }
 
-  private DeliveryResult deliver(DeliveryRequest request) throws Exception {
-    return protocol.deliver(request).toCompletableFuture().get(20, TimeUnit.SECONDS);
+  /** Where the request's mail goes, as the queue manager asks before it opens a session. */
+  private Site resolve(DeliveryRequest request) throws Exception {
+    return protocol
+        .resolve(request.config(), "dest.test", request.source())
+        .toCompletableFuture()
+        .get(20, TimeUnit.SECONDS);
   }
 
-  /** The same limits for every destination. */
-  private static TrafficShaping shaping(
-      int connectionLimit, String messageRate, String connectionRate, int deliveriesPerConnection) {
-    ShapingSettings settings =
-        new ShapingSettings(
-            connectionLimit,
-            messageRate == null ? null : Rate.parse(messageRate),
-            connectionRate == null ? null : Rate.parse(connectionRate),
-            deliveriesPerConnection);
-    return (domain, site) -> settings;
+  /**
+   * One attempt as a ready queue makes it: resolve, open a session, deliver, close. A failure to
+   * resolve or to connect becomes the same response for every recipient, as the queue manager books
+   * it.
+   */
+  private DeliveryResult deliver(DeliveryRequest request) throws Exception {
+    try {
+      Site site;
+      try {
+        site = resolve(request);
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw (DeliveryException) e.getCause();
+      }
+      try (DeliverySession session = protocol.open(site, request.source())) {
+        return session.deliver(request);
+      }
+    } catch (DeliveryException e) {
+      Response response = e.response();
+      return DeliveryResult.forAll(
+          request,
+          response.isPermanentFailure()
+              ? Disposition.PERMANENT_FAILURE
+              : Disposition.TRANSIENT_FAILURE,
+          response,
+          null);
+    }
   }
 
   private static RecipientResult only(DeliveryResult result) {
@@ -216,45 +228,33 @@ class SmtpDeliveryProtocolTest {
   }
 
   @Test
-  void reusesConnectionsUpToTheirLimit() throws Exception {
+  void aSessionCarriesOneMessageAfterAnotherOverOneConnection() throws Exception {
     server = new TestSmtpServer(null);
-    protocol.shaping = shaping(32, null, null, 2);
-    for (int i = 0; i < 5; i++) {
-      assertEquals(
-          Disposition.DELIVERED,
-          only(deliver(request(MESSAGE, Map.of(), "b@dest.test"))).disposition());
+    DeliveryRequest request = request(MESSAGE, Map.of(), "b@dest.test");
+    Site site = resolve(request);
+    assertEquals("127.0.0.1:" + server.port(), site.name());
+    try (DeliverySession session = protocol.open(site, request.source())) {
+      for (int i = 0; i < 3; i++) {
+        assertEquals(Disposition.DELIVERED, only(session.deliver(request)).disposition());
+        assertTrue(session.isUsable());
+      }
     }
-    assertEquals(5, server.received().size());
-    assertEquals(3, server.connections(), "2 + 2 + 1 messages");
+    assertEquals(3, server.received().size());
+    assertEquals(1, server.connections());
   }
 
   @Test
-  void neverOpensMoreConnectionsThanTheLimit() throws Exception {
+  void aSessionWhoseConnectionBrokeSaysSoAndIsNotUsedAgain() throws Exception {
     server = new TestSmtpServer(null);
-    server.replies(
-        command -> {
-          if (command.equals(".")) {
-            try {
-              Thread.sleep(50);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          }
-          return null;
-        });
-    protocol.shaping = shaping(2, null, null, 1024);
-    List<CompletableFuture<DeliveryResult>> pending = new ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      pending.add(
-          protocol
-              .deliver(request(MESSAGE, Map.of(), "b" + i + "@dest.test"))
-              .toCompletableFuture());
+    DeliveryRequest request = request(MESSAGE, Map.of(), "b@dest.test");
+    server.faults(command -> command.equals("DATA") ? TestSmtpServer.Fault.DROP : null);
+    try (DeliverySession session = protocol.open(resolve(request), request.source())) {
+      DeliveryException lost =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              DeliveryException.class, () -> session.deliver(request));
+      assertTrue(lost.response().isTransientFailure(), lost.response().toString());
+      assertFalse(session.isUsable());
     }
-    for (CompletableFuture<DeliveryResult> future : pending) {
-      assertEquals(Disposition.DELIVERED, only(future.get(30, TimeUnit.SECONDS)).disposition());
-    }
-    assertEquals(20, server.received().size());
-    assertTrue(server.mostConcurrent() <= 2, "at most 2 at once, saw " + server.mostConcurrent());
   }
 
   @Test
@@ -357,92 +357,6 @@ class SmtpDeliveryProtocolTest {
 
   // --- traffic shaping, egress sources and ready queues -----------------------------------------
 
-  /** Waits for a condition that comes about in the background. */
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20);
-    }
-  }
-
-  private List<CompletableFuture<DeliveryResult>> deliverAll(int count, EgressSource source) {
-    List<CompletableFuture<DeliveryResult>> pending = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      pending.add(
-          protocol
-              .deliver(request(MESSAGE, Map.of(), source, "b" + i + "@dest.test"))
-              .toCompletableFuture());
-    }
-    return pending;
-  }
-
-  private static void assertAllDelivered(List<CompletableFuture<DeliveryResult>> pending)
-      throws Exception {
-    for (CompletableFuture<DeliveryResult> future : pending) {
-      RecipientResult outcome = only(future.get(30, TimeUnit.SECONDS));
-      assertEquals(Disposition.DELIVERED, outcome.disposition(), outcome.response().toString());
-    }
-  }
-
-  private List<ReadyQueueStatus> readyQueues() {
-    return protocol.readyQueues();
-  }
-
-  @Test
-  void maxMessageRateSpacesMessagesEvenlyAndCanBeLifted() throws Exception {
-    server = new TestSmtpServer(null);
-    List<Long> arrivals = Collections.synchronizedList(new ArrayList<>());
-    server.replies(
-        command -> {
-          if (command.equals(".")) {
-            arrivals.add(System.nanoTime());
-          }
-          return null;
-        });
-    protocol.shaping = shaping(32, "20/s", null, 1024);
-    assertAllDelivered(deliverAll(30, EgressSource.UNSPECIFIED));
-    List<Long> times = new ArrayList<>(arrivals);
-    Collections.sort(times);
-    assertEquals(30, times.size());
-    double seconds = (times.get(29) - times.get(0)) / 1e9;
-    double rate = 29 / seconds;
-    assertTrue(rate >= 16 && rate <= 24, "20/s asked, " + rate + "/s measured");
-    assertTrue(
-        server.connections() < 10, "a rate needs few connections, not " + server.connections());
-
-    // The limit goes with the setting: the next messages go as fast as they can.
-    protocol.shaping = shaping(32, null, null, 1024);
-    long start = System.nanoTime();
-    assertAllDelivered(deliverAll(20, EgressSource.UNSPECIFIED));
-    double unlimited = (System.nanoTime() - start) / 1e9;
-    assertTrue(unlimited < 0.9, "20 messages at 20/s take 0.95 s; unlimited took " + unlimited);
-  }
-
-  @Test
-  void maxConnectionRateSpacesNewConnections() throws Exception {
-    server = new TestSmtpServer(null);
-    List<Long> greetings = Collections.synchronizedList(new ArrayList<>());
-    server.replies(
-        command -> {
-          if (command.startsWith("EHLO")) {
-            greetings.add(System.nanoTime());
-          }
-          return null;
-        });
-    // One message per connection, so each message needs a new one.
-    protocol.shaping = shaping(32, null, "10/s", 1);
-    assertAllDelivered(deliverAll(6, EgressSource.UNSPECIFIED));
-    assertEquals(6, server.connections());
-    List<Long> times = new ArrayList<>(greetings);
-    Collections.sort(times);
-    double seconds = (times.get(5) - times.get(0)) / 1e9;
-    assertTrue(seconds >= 0.4, "6 connections at 10/s need 0.5 s, took " + seconds);
-    assertTrue(seconds < 1.5, "6 connections at 10/s need 0.5 s, took " + seconds);
-  }
-
   @Test
   void anEgressSourceBindsItsAddressAndSaysItsEhloDomain() throws Exception {
     server = new TestSmtpServer(null);
@@ -464,74 +378,6 @@ class SmtpDeliveryProtocolTest {
     assertEquals("queue.test", received.get(1).ehlo());
     assertEquals(InetAddress.getByName("127.0.0.1"), received.get(1).client());
     assertEquals("client.test", received.get(2).ehlo());
-  }
-
-  @Test
-  void readyQueuesShowWaitingMailAndOpenConnectionsPerSourceAndSite() throws Exception {
-    server = new TestSmtpServer(null);
-    CountDownLatch release = new CountDownLatch(1);
-    server.replies(
-        command -> {
-          if (command.equals(".")) {
-            try {
-              release.await(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          }
-          return null;
-        });
-    protocol.shaping = shaping(1, null, null, 1024);
-    EgressSource ip2 = new EgressSource("ip2", InetAddress.getByName("127.0.0.2"), null);
-    List<CompletableFuture<DeliveryResult>> pending = deliverAll(3, ip2);
-    String site = "127.0.0.1:" + server.port();
-    await(
-        "one message in delivery and two waiting",
-        () ->
-            readyQueues().size() == 1
-                && readyQueues().get(0).ready() == 2
-                && readyQueues().get(0).connections() == 1);
-    ReadyQueueStatus status = readyQueues().get(0);
-    assertEquals("ip2->" + site + "@smtp", status.name());
-    assertEquals("smtp", status.protocol());
-    assertEquals(site, status.site());
-    assertEquals("ip2", status.source());
-    assertFalse(status.suspended());
-
-    release.countDown();
-    assertAllDelivered(pending);
-    // Idle past idle_timeout, the connection closes and the ready queue is forgotten.
-    await("the idle ready queue to go", () -> readyQueues().isEmpty());
-  }
-
-  @Test
-  void aSuspendedSiteHoldsItsMailUntilResumed() throws Exception {
-    server = new TestSmtpServer(null);
-    String site = "127.0.0.1:" + server.port();
-    Set<String> suspended = ConcurrentHashMap.newKeySet();
-    protocol.queueAdmin = suspendingAdmin(suspended);
-    assertEquals(
-        Disposition.DELIVERED,
-        only(deliver(request(MESSAGE, Map.of(), "a@dest.test"))).disposition());
-    assertEquals(1, readyQueues().get(0).connections(), "the connection stays for the next");
-
-    suspended.add(site);
-    CompletableFuture<DeliveryResult> held =
-        protocol.deliver(request(MESSAGE, Map.of(), "b@dest.test")).toCompletableFuture();
-    // The suspension outlasts idle_timeout (1 s): the idle connection closes meanwhile.
-    await(
-        "the idle connection to close while the mail is held",
-        () -> readyQueues().get(0).connections() == 0);
-    ReadyQueueStatus status = readyQueues().get(0);
-    assertTrue(status.suspended());
-    assertEquals(1, status.ready());
-    assertFalse(held.isDone());
-    assertEquals(1, server.received().size());
-
-    suspended.remove(site);
-    RecipientResult outcome = only(held.get(10, TimeUnit.SECONDS));
-    assertEquals(Disposition.DELIVERED, outcome.disposition());
-    assertEquals(2, server.received().size());
   }
 
   /** A queue admin that only answers whether a site is suspended. */

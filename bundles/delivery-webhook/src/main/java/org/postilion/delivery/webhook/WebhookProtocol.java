@@ -15,12 +15,16 @@ import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.postilion.api.delivery.DeliveryException;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
+import org.postilion.api.delivery.DeliverySession;
 import org.postilion.api.delivery.Disposition;
 import org.postilion.api.delivery.PeerAddress;
 import org.postilion.api.delivery.Response;
+import org.postilion.api.delivery.Site;
+import org.postilion.api.egress.EgressSource;
 import org.postilion.api.queue.Durations;
 import org.postilion.api.queue.QueueConfig;
 
@@ -45,8 +49,48 @@ public class WebhookProtocol implements DeliveryProtocol {
   /** The Camel runtime's shared template. */
   @Reference private ProducerTemplate producer;
 
+  /** Longest wait for an outcome before the attempt fails transiently. */
+  private static final java.time.Duration OUTCOME_LIMIT = java.time.Duration.ofMinutes(10);
+
+  /** The site is the URL's host and port: endpoints on one server share its connection limit. */
   @Override
-  public CompletionStage<DeliveryResult> deliver(DeliveryRequest request) {
+  public CompletionStage<Site> resolve(QueueConfig config, String domain, EgressSource source) {
+    String url = config.property(URL);
+    if (url == null || url.isBlank()) {
+      return CompletableFuture.failedFuture(
+          new DeliveryException(
+              Response.of(
+                  451, "4.3.5", URL + " is not set in queue configuration " + config.source())));
+    }
+    try {
+      URI target = URI.create(url.trim());
+      if (target.getHost() == null) {
+        throw new IllegalArgumentException("no host");
+      }
+      int port =
+          target.getPort() > 0 ? target.getPort() : "https".equals(target.getScheme()) ? 443 : 80;
+      return CompletableFuture.completedFuture(Site.named(target.getHost() + ":" + port));
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(
+          new DeliveryException(transientFailure("4.3.5", URL + " is not a URL: " + url)));
+    }
+  }
+
+  /** Camel's http component keeps the connections; a session only waits for each answer. */
+  @Override
+  public DeliverySession open(Site site, EgressSource source) {
+    return new DeliverySession() {
+      @Override
+      public DeliveryResult deliver(DeliveryRequest request) throws DeliveryException {
+        return DeliverySession.await(send(request), OUTCOME_LIMIT);
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  CompletionStage<DeliveryResult> send(DeliveryRequest request) {
     QueueConfig config = request.config();
     String url = config.property(URL);
     if (url == null || url.isBlank()) {

@@ -29,7 +29,7 @@ final class QueueStatistics {
     tally.oldest = Math.min(tally.oldest, batch.createdMillis());
     switch (state) {
       case "scheduled" -> tally.nextDue = Math.min(tally.nextDue, batch.dueMillis());
-      case "in delivery" -> tally.inDelivery += batch.size();
+      case "in delivery", "ready", "routing" -> tally.inDelivery += batch.size();
       case "suspended" -> {
         // The queue's state says so; held mail has no due time of its own.
       }

@@ -95,7 +95,7 @@ public class ReceptionBuffers {
   }
 
   /** For tests: buffers in {@code directory} with the given limits. */
-  static ReceptionBuffers of(
+  public static ReceptionBuffers of(
       Path directory, long memoryPerMessage, long memoryTotal, long maxDisk, long minFreeDisk)
       throws IOException {
     ReceptionBuffers buffers = new ReceptionBuffers();

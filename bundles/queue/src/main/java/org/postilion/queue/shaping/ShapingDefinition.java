@@ -1,5 +1,6 @@
 package org.postilion.queue.shaping;
 
+import java.time.Duration;
 import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -9,6 +10,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.config.ConfigFiles;
+import org.postilion.api.queue.Durations;
 import org.postilion.api.shaping.Rate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +49,12 @@ public class ShapingDefinition {
 
     @AttributeDefinition(description = "Messages over one connection before it is closed")
     String max__deliveries__per__connection() default "";
+
+    @AttributeDefinition(description = "Messages a ready queue holds; more wait in their queues")
+    String max__ready() default "";
+
+    @AttributeDefinition(description = "An unused connection is closed after this, e.g. 60s")
+    String idle__timeout() default "";
   }
 
   private volatile ShapingRule rule;
@@ -71,7 +79,9 @@ public class ShapingDefinition {
         positive("connection_limit", config.connection__limit()),
         rate("max_message_rate", config.max__message__rate()),
         rate("max_connection_rate", config.max__connection__rate()),
-        positive("max_deliveries_per_connection", config.max__deliveries__per__connection()));
+        positive("max_deliveries_per_connection", config.max__deliveries__per__connection()),
+        positive("max_ready", config.max__ready()),
+        duration("idle_timeout", config.idle__timeout()));
   }
 
   private static Integer positive(String key, String value) {
@@ -88,6 +98,22 @@ public class ShapingDefinition {
       throw new IllegalArgumentException("key " + key + ": must be at least 1, not " + number);
     }
     return number;
+  }
+
+  private static Duration duration(String key, String value) {
+    if (value.isBlank()) {
+      return null;
+    }
+    Duration duration;
+    try {
+      duration = Durations.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("key " + key + ": " + e.getMessage(), e);
+    }
+    if (duration.isNegative() || duration.isZero()) {
+      throw new IllegalArgumentException("key " + key + ": must be positive, not " + value);
+    }
+    return duration;
   }
 
   private static Rate rate(String key, String value) {

@@ -1,5 +1,6 @@
 package org.postilion.queue.shaping;
 
+import java.time.Duration;
 import java.util.Locale;
 import java.util.regex.Pattern;
 import org.postilion.api.shaping.Rate;
@@ -18,7 +19,9 @@ record ShapingRule(
     Integer connectionLimit,
     Rate maxMessageRate,
     Rate maxConnectionRate,
-    Integer maxDeliveriesPerConnection) {
+    Integer maxDeliveriesPerConnection,
+    Integer maxReady,
+    Duration idleTimeout) {
 
   ShapingRule {
     domain = blankToNull(domain);

@@ -1,5 +1,6 @@
 package org.postilion.queue.shaping;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -61,6 +62,8 @@ public class ShapingRules implements TrafficShaping {
     Rate messageRate = defaults.maxMessageRate();
     Rate connectionRate = defaults.maxConnectionRate();
     int deliveriesPerConnection = defaults.maxDeliveriesPerConnection();
+    int maxReady = defaults.maxReady();
+    Duration idleTimeout = defaults.idleTimeout();
     for (ShapingRule rule : applicable) {
       if (rule.connectionLimit() != null) {
         connectionLimit = rule.connectionLimit();
@@ -74,9 +77,20 @@ public class ShapingRules implements TrafficShaping {
       if (rule.maxDeliveriesPerConnection() != null) {
         deliveriesPerConnection = rule.maxDeliveriesPerConnection();
       }
+      if (rule.maxReady() != null) {
+        maxReady = rule.maxReady();
+      }
+      if (rule.idleTimeout() != null) {
+        idleTimeout = rule.idleTimeout();
+      }
     }
     return new ShapingSettings(
-        connectionLimit, messageRate, connectionRate, deliveriesPerConnection);
+        connectionLimit,
+        messageRate,
+        connectionRate,
+        deliveriesPerConnection,
+        maxReady,
+        idleTimeout);
   }
 
   /** Applied in this order, so the most specific wins. */

@@ -1,0 +1,367 @@
+package org.postilion.queue.manager;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import java.util.function.Predicate;
+import org.postilion.api.admin.ReadyQueueStatus;
+import org.postilion.api.delivery.DeliveryProtocol;
+import org.postilion.api.shaping.Rate;
+import org.postilion.api.shaping.ShapingSettings;
+import org.postilion.api.shaping.Throttle;
+
+/**
+ * One ready queue: mail for one destination site from one egress source, and the threads that hold
+ * its sessions. It holds at most {@code max_ready} messages; each thread owns at most one session
+ * and takes the next message until the session has carried {@code max_deliveries_per_connection} or
+ * stayed idle for {@code idle_timeout}. The limits of the latest message apply: at most {@code
+ * connection_limit} threads, messages spaced by {@code max_message_rate}, new sessions by {@code
+ * max_connection_rate}. Whatever the site does, only these threads wait for it.
+ */
+final class ReadyQueue {
+
+  /** How often waiting threads look again whether an operator lifted a suspension. */
+  private static final long SUSPENSION_RECHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  /** What the threads need from the queue manager. */
+  interface Environment {
+    /** Whether an operator suspended the ready queues of this site. */
+    boolean isSuspended(String site);
+
+    /** Delivers over the worker's session (opening one when needed) and books the outcome. */
+    Courier courier();
+
+    /** The queue stopped with nothing left to do: forget it. */
+    void retired(ReadyQueue queue);
+  }
+
+  /** What a thread does next: deliver, close its idle session, or end. */
+  record Step(Delivery delivery, boolean closeIdle) {
+    static final Step CLOSE_IDLE = new Step(null, true);
+  }
+
+  private final ReadyQueueKey key;
+  private final DeliveryProtocol protocol;
+  private final Environment environment;
+  private final AtomicInteger threadNumber = new AtomicInteger();
+
+  /** Threads holding an open session now. */
+  private final AtomicInteger sessions = new AtomicInteger();
+
+  /** Deliveries under way, for inspection. */
+  private final Set<Delivery> active = ConcurrentHashMap.newKeySet();
+
+  // Guarded by this.
+  private final Deque<Delivery> ready = new ArrayDeque<>();
+  private final List<Thread> workers = new ArrayList<>();
+  private int busy;
+  private int throttled;
+  private ShapingSettings shaping = ShapingSettings.DEFAULTS;
+  private Throttle messageThrottle;
+  private Throttle connectionThrottle;
+  private boolean closed;
+  private boolean retired;
+
+  ReadyQueue(ReadyQueueKey key, DeliveryProtocol protocol, Environment environment) {
+    this.key = key;
+    this.protocol = protocol;
+    this.environment = environment;
+  }
+
+  ReadyQueueKey key() {
+    return key;
+  }
+
+  DeliveryProtocol protocol() {
+    return protocol;
+  }
+
+  /** What came of an offer. */
+  enum Offer {
+    ACCEPTED,
+    /** {@code max_ready} messages wait already: the batch stays in its scheduled queue. */
+    FULL,
+    /** The queue retired or closed meanwhile: offer again to a new one. */
+    GONE
+  }
+
+  Offer offer(Delivery delivery) {
+    boolean suspended = environment.isSuspended(key.site());
+    synchronized (this) {
+      if (retired || closed) {
+        return Offer.GONE;
+      }
+      apply(delivery.shaping());
+      if (ready.size() >= shaping.maxReady()) {
+        return Offer.FULL;
+      }
+      ready.addLast(delivery);
+      // A suspended queue needs one thread only, to notice when the suspension ends.
+      if (!suspended || workers.isEmpty()) {
+        spawnIfUseful();
+      }
+      notify();
+      return Offer.ACCEPTED;
+    }
+  }
+
+  /** Takes the latest message's limits, so an operator's edit applies without a restart. */
+  private void apply(ShapingSettings latest) {
+    shaping = latest;
+    messageThrottle = retune(messageThrottle, latest.maxMessageRate());
+    connectionThrottle = retune(connectionThrottle, latest.maxConnectionRate());
+  }
+
+  private static Throttle retune(Throttle throttle, Rate rate) {
+    if (rate == null) {
+      return null;
+    }
+    if (throttle == null) {
+      return new Throttle(rate);
+    }
+    if (!rate.equals(throttle.rate())) {
+      throttle.setRate(rate);
+    }
+    return throttle;
+  }
+
+  /**
+   * Under the lock: starts a thread when mail waits that no thread is free to take. Under a message
+   * rate the rate, not the number of sessions, bounds the throughput: another thread starts only
+   * when none is free or waiting for the next slot, so the rate is kept over few sessions.
+   */
+  private void spawnIfUseful() {
+    if (closed || ready.isEmpty() || workers.size() >= shaping.connectionLimit()) {
+      return;
+    }
+    int free = workers.size() - busy;
+    boolean wanted = messageThrottle == null ? ready.size() > free : free == 0 && throttled == 0;
+    if (!wanted) {
+      return;
+    }
+    Thread worker =
+        new Thread(
+            new ReadyQueueWorker(this, environment.courier()),
+            "postilion-out-" + key.name() + "-" + threadNumber.incrementAndGet());
+    worker.setDaemon(true);
+    workers.add(worker);
+    worker.start();
+  }
+
+  /**
+   * Waits for the next message: null when the thread should end (the queue closed, the connection
+   * limit went down, nothing came within the idle timeout). While the queue is suspended nothing is
+   * handed out; the last thread stays, looking again each second, to carry on when it ends.
+   */
+  Step next(boolean holdsSession) {
+    long deadline;
+    synchronized (this) {
+      deadline = System.nanoTime() + shaping.idleTimeout().toNanos();
+    }
+    while (true) {
+      // Asked before taking the lock: the admin actions have locks of their own.
+      boolean suspended = environment.isSuspended(key.site());
+      synchronized (this) {
+        if (closed || workers.size() > shaping.connectionLimit()) {
+          leave();
+          return null;
+        }
+        if (!ready.isEmpty() && !suspended) {
+          busy++;
+          Delivery delivery = ready.pollFirst();
+          active.add(delivery);
+          return new Step(delivery, false);
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          if (ready.isEmpty() || workers.size() > 1) {
+            leave();
+            return null;
+          }
+          if (holdsSession) {
+            return Step.CLOSE_IDLE;
+          }
+        }
+        long wait =
+            ready.isEmpty()
+                ? left
+                : left > 0 ? Math.min(left, SUSPENSION_RECHECK_NANOS) : SUSPENSION_RECHECK_NANOS;
+        try {
+          TimeUnit.NANOSECONDS.timedWait(this, wait);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          leave();
+          return null;
+        }
+      }
+    }
+  }
+
+  /** A thread is done with a delivery. */
+  void finished(Delivery delivery) {
+    active.remove(delivery);
+    synchronized (this) {
+      busy--;
+    }
+  }
+
+  /** Under the lock: the current thread ends; the queue retires when it was the last, unneeded. */
+  private void leave() {
+    if (!workers.remove(Thread.currentThread())) {
+      return;
+    }
+    if (workers.isEmpty() && ready.isEmpty() && !closed) {
+      retired = true;
+    } else if (!ready.isEmpty()) {
+      // The wake-up for waiting mail may have come to this thread: pass it on.
+      notify();
+    }
+  }
+
+  /** A thread's last act: tells the queue manager when the queue has retired with it. */
+  void threadEnded() {
+    boolean retire;
+    synchronized (this) {
+      leave();
+      retire = retired;
+    }
+    if (retire) {
+      environment.retired(this);
+    }
+  }
+
+  synchronized ShapingSettings shaping() {
+    return shaping;
+  }
+
+  /** Waits until the message rate lets one more message go; false when interrupted. */
+  boolean awaitMessageSlot() {
+    Throttle throttle;
+    synchronized (this) {
+      throttle = messageThrottle;
+    }
+    long wait = throttle == null ? 0 : throttle.reserve(System.nanoTime());
+    if (wait > 0) {
+      synchronized (this) {
+        throttled++;
+      }
+      try {
+        TimeUnit.NANOSECONDS.sleep(wait);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      } finally {
+        synchronized (this) {
+          throttled--;
+        }
+      }
+    }
+    synchronized (this) {
+      // This thread goes on to send: the next slot may need another one waiting for it.
+      spawnIfUseful();
+    }
+    return true;
+  }
+
+  /** Waits until the connection rate lets one more session open; false when interrupted. */
+  boolean awaitSessionSlot() {
+    Throttle throttle;
+    synchronized (this) {
+      throttle = connectionThrottle;
+    }
+    long wait = throttle == null ? 0 : throttle.reserve(System.nanoTime());
+    if (wait > 0) {
+      try {
+        TimeUnit.NANOSECONDS.sleep(wait);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void sessionOpened() {
+    sessions.incrementAndGet();
+  }
+
+  void sessionClosed() {
+    sessions.decrementAndGet();
+  }
+
+  /** Takes out the waiting deliveries whose batches match, for an admin action. */
+  synchronized List<Delivery> takeIf(Predicate<Batch> filter) {
+    List<Delivery> taken = new ArrayList<>();
+    ready.removeIf(
+        delivery -> {
+          if (filter.test(delivery.batch())) {
+            taken.add(delivery);
+            return true;
+          }
+          return false;
+        });
+    return taken;
+  }
+
+  /** Shows every delivery to {@code visitor}: waiting ones as "ready", others as "in delivery". */
+  void forEach(BiConsumer<Delivery, String> visitor) {
+    List<Delivery> waiting;
+    synchronized (this) {
+      waiting = List.copyOf(ready);
+    }
+    waiting.forEach(d -> visitor.accept(d, "ready"));
+    active.forEach(d -> visitor.accept(d, "in delivery"));
+  }
+
+  /** The queue summary's line for this ready queue. */
+  ReadyQueueStatus status() {
+    boolean suspended = environment.isSuspended(key.site());
+    int waiting;
+    synchronized (this) {
+      waiting = ready.size() + throttled;
+    }
+    return new ReadyQueueStatus(
+        key.name(), key.protocol(), key.site(), key.source(), waiting, sessions.get(), suspended);
+  }
+
+  /** Messages waiting now, not those in delivery. */
+  synchronized int waiting() {
+    return ready.size();
+  }
+
+  /**
+   * Stops taking mail and stops the threads; returns what waited, for its scheduled queue.
+   * Deliveries under way finish (or fail) by themselves.
+   */
+  List<Delivery> close() {
+    List<Delivery> abandoned;
+    List<Thread> running;
+    synchronized (this) {
+      closed = true;
+      abandoned = new ArrayList<>(ready);
+      ready.clear();
+      running = new ArrayList<>(workers);
+      notifyAll();
+    }
+    running.forEach(Thread::interrupt);
+    return abandoned;
+  }
+
+  /** For shutdown: waits a little for the threads to end. */
+  void awaitStop(long millis) throws InterruptedException {
+    List<Thread> running;
+    synchronized (this) {
+      running = new ArrayList<>(workers);
+    }
+    long deadline = System.currentTimeMillis() + millis;
+    for (Thread thread : running) {
+      thread.join(Math.max(1, deadline - System.currentTimeMillis()));
+    }
+  }
+}

@@ -1,0 +1,143 @@
+package org.postilion.queue.manager;
+
+import org.postilion.api.delivery.DeliveryException;
+import org.postilion.api.delivery.DeliveryResult;
+import org.postilion.api.delivery.DeliverySession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One thread of a ready queue: holds at most one session, takes the queue's next message, delivers
+ * it and books the outcome before taking another. A session is opened when one is needed and kept
+ * for the next message, within the queue's limits.
+ */
+final class ReadyQueueWorker implements Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(ReadyQueueWorker.class);
+
+  private final ReadyQueue queue;
+  private final Courier courier;
+  private DeliverySession session;
+  private int carried;
+
+  ReadyQueueWorker(ReadyQueue queue, Courier courier) {
+    this.queue = queue;
+    this.courier = courier;
+  }
+
+  @Override
+  public void run() {
+    try {
+      ReadyQueue.Step step;
+      while ((step = queue.next(session != null)) != null) {
+        if (step.closeIdle()) {
+          drop();
+          continue;
+        }
+        Delivery delivery = step.delivery();
+        try {
+          handle(delivery);
+        } catch (RuntimeException e) {
+          // The protocol or the spool broke: log it, the outcome was booked or will be retried.
+          LOG.error("Delivery over {} failed", queue.key().name(), e);
+          drop();
+        } finally {
+          queue.finished(delivery);
+        }
+      }
+    } finally {
+      drop();
+      queue.threadEnded();
+    }
+  }
+
+  private void handle(Delivery delivery) {
+    if (session != null
+        && (!session.isUsable() || carried >= queue.shaping().maxDeliveriesPerConnection())) {
+      drop();
+    }
+    Courier.Attempt attempt = courier.prepare(delivery);
+    if (attempt == null) {
+      return;
+    }
+    if (!queue.awaitMessageSlot()) {
+      courier.book(attempt, null, stopping());
+      return;
+    }
+    deliver(attempt);
+  }
+
+  /** Over the kept session, or a fresh one; a kept one the site had dropped gets one more try. */
+  private void deliver(Courier.Attempt attempt) {
+    boolean reused = session != null;
+    for (int tries = 0; tries < 2; tries++) {
+      if (session == null && !open(attempt)) {
+        return;
+      }
+      DeliveryResult result;
+      try {
+        result = session.deliver(attempt.request());
+      } catch (DeliveryException e) {
+        drop();
+        if (reused && e.beforeTransaction() && tries == 0) {
+          reused = false;
+          continue;
+        }
+        courier.book(attempt, Outcomes.forAll(attempt.request(), e.response(), null), null);
+        return;
+      } catch (RuntimeException e) {
+        drop();
+        courier.book(attempt, null, e);
+        return;
+      }
+      carried++;
+      if (!session.isUsable()) {
+        drop();
+      }
+      courier.book(attempt, result, null);
+      return;
+    }
+  }
+
+  /** Opens a session for the attempt; false when that failed, with the outcome booked. */
+  private boolean open(Courier.Attempt attempt) {
+    if (!queue.awaitSessionSlot()) {
+      courier.book(attempt, null, stopping());
+      return false;
+    }
+    Delivery delivery = attempt.delivery();
+    try {
+      session = queue.protocol().open(delivery.site(), delivery.source());
+    } catch (DeliveryException e) {
+      courier.book(attempt, Outcomes.forAll(attempt.request(), e.response(), null), null);
+      return false;
+    } catch (RuntimeException e) {
+      courier.book(attempt, null, e);
+      return false;
+    }
+    if (session == null) {
+      courier.book(attempt, null, new IllegalStateException("the protocol opened no session"));
+      return false;
+    }
+    carried = 0;
+    queue.sessionOpened();
+    return true;
+  }
+
+  private void drop() {
+    if (session == null) {
+      return;
+    }
+    DeliverySession closing = session;
+    session = null;
+    queue.sessionClosed();
+    try {
+      closing.close();
+    } catch (RuntimeException e) {
+      LOG.warn("Closing a session of {} failed: {}", queue.key().name(), e.toString());
+    }
+  }
+
+  private static IllegalStateException stopping() {
+    return new IllegalStateException("the ready queue is stopping");
+  }
+}

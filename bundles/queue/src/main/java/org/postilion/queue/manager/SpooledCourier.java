@@ -1,0 +1,102 @@
+package org.postilion.queue.manager;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.concurrent.ExecutionException;
+import org.postilion.api.delivery.DeliveryRequest;
+import org.postilion.api.delivery.DeliveryResult;
+import org.postilion.api.delivery.MessageContent;
+import org.postilion.api.spool.MessageRecord;
+import org.postilion.api.spool.Spool;
+import org.postilion.api.spool.SpoolException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads each delivery's message from the spool on the ready queue's own thread, and has its outcome
+ * booked before the thread takes another message, so that after a crash only the deliveries under
+ * way can go out twice.
+ */
+final class SpooledCourier implements Courier {
+  private static final Logger LOG = LoggerFactory.getLogger(SpooledCourier.class);
+
+  private final Spool spool;
+  private final Outcomes outcomes;
+  private final InFlight inFlight;
+  private final QueueGauges gauges;
+
+  SpooledCourier(Spool spool, Outcomes outcomes, InFlight inFlight, QueueGauges gauges) {
+    this.spool = spool;
+    this.outcomes = outcomes;
+    this.inFlight = inFlight;
+    this.gauges = gauges;
+  }
+
+  @Override
+  public Attempt prepare(Delivery delivery) {
+    Batch batch = delivery.batch();
+    MessageRecord message;
+    try {
+      message = spool.message(batch.messageId()).orElse(null);
+    } catch (SpoolException e) {
+      LOG.error("Cannot read message {} for delivery", batch.messageId(), e);
+      book(new Attempt(delivery, null, null), null, e);
+      return null;
+    }
+    if (message == null) {
+      LOG.warn("Message {} is no longer in the spool; dropping its schedule", batch.messageId());
+      batch.entries().forEach(gauges::removed);
+      inFlight.end(batch);
+      return null;
+    }
+    DeliveryRequest request =
+        new DeliveryRequest(
+            message.id(),
+            message.sender(),
+            batch.recipients(),
+            delivery.queue(),
+            delivery.config(),
+            batch.attempts() + 1,
+            new SpooledContent(spool, message),
+            delivery.source());
+    return new Attempt(delivery, message, request);
+  }
+
+  @Override
+  public void book(Attempt attempt, DeliveryResult result, Throwable failure) {
+    Delivery delivery = attempt.delivery();
+    try {
+      outcomes
+          .attempted(
+              delivery.batch(),
+              attempt.message(),
+              delivery.config(),
+              delivery.batch().attempts() + 1,
+              delivery.site().name(),
+              result,
+              failure)
+          .get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      LOG.error("The outcome of {} was not booked; it stays queued", delivery.batch(), e);
+    }
+  }
+
+  /** The bytes of a spooled message, read from the spool on each open. */
+  private record SpooledContent(Spool spool, MessageRecord message) implements MessageContent {
+    @Override
+    public InputStream open() throws IOException {
+      try {
+        return spool.openContent(message.id());
+      } catch (SpoolException e) {
+        throw new IOException(e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public long size() {
+      return message.size();
+    }
+  }
+}

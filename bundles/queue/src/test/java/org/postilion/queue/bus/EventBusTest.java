@@ -1,0 +1,107 @@
+package org.postilion.queue.bus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postilion.api.delivery.Response;
+import org.postilion.api.event.EventRecord;
+import org.postilion.api.event.EventType;
+
+class EventBusTest {
+  @TempDir Path folder;
+
+  private static EventRecord record(int n) {
+    return new EventRecord(
+        EventType.DELIVERY,
+        "m" + n,
+        "a@b.test",
+        "r" + n + "@c.test",
+        "c.test",
+        "mx.c.test",
+        100,
+        Response.of(250, "2.0.0", "ok " + n),
+        null,
+        Instant.now(),
+        Instant.now(),
+        1,
+        null,
+        null,
+        "smtp",
+        "ESMTP",
+        null,
+        null,
+        Map.of("k", "v" + n));
+  }
+
+  @Test
+  void aSubscriberThatFallsBehindGetsEveryRecordInOrderFromDiskWithoutHoldingUpPublishers()
+      throws Exception {
+    EventBus bus = new EventBus(folder, 10);
+    CountDownLatch blocked = new CountDownLatch(1);
+    List<EventRecord> slow = new CopyOnWriteArrayList<>();
+    List<EventRecord> fast = new CopyOnWriteArrayList<>();
+    bus.subscribe(
+        record -> {
+          try {
+            blocked.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          slow.add(record);
+        });
+    bus.subscribe(fast::add);
+    long start = System.nanoTime();
+    for (int i = 0; i < 1000; i++) {
+      bus.publish(record(i));
+    }
+    assertTrue(
+        System.nanoTime() - start < TimeUnit.SECONDS.toNanos(2), "publishing waited for a reader");
+    awaitSize(fast, 1000);
+    try (var files = Files.list(folder)) {
+      assertEquals(1, files.filter(f -> f.toString().endsWith(".spill")).count());
+    }
+    assertTrue(bus.backlog() >= 989, "records wait for the slow subscriber: " + bus.backlog());
+    blocked.countDown();
+    awaitSize(slow, 1000);
+    for (int i = 0; i < 1000; i++) {
+      assertEquals("m" + i, slow.get(i).id());
+      assertEquals("v" + i, slow.get(i).meta().get("k"));
+    }
+    assertEquals(0, bus.backlog());
+    bus.close();
+  }
+
+  @Test
+  void aSubscriberThatThrowsDoesNotStopTheOthers() throws Exception {
+    EventBus bus = new EventBus(folder);
+    List<EventRecord> good = new CopyOnWriteArrayList<>();
+    bus.subscribe(
+        record -> {
+          throw new IllegalStateException("broken subscriber");
+        });
+    bus.subscribe(good::add);
+    for (int i = 0; i < 5; i++) {
+      bus.publish(record(i));
+    }
+    awaitSize(good, 5);
+    bus.close();
+  }
+
+  private static void awaitSize(List<?> list, int size) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (list.size() < size && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(size, list.size());
+  }
+}
