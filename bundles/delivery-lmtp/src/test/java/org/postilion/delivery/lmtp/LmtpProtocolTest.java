@@ -19,10 +19,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postilion.api.delivery.DeliveryException;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
+import org.postilion.api.delivery.DeliverySession;
 import org.postilion.api.delivery.Disposition;
 import org.postilion.api.delivery.RecipientResult;
+import org.postilion.api.delivery.Site;
 import org.postilion.api.egress.EgressSource;
 import org.postilion.testkit.DeliveryRequests;
 import org.postilion.testkit.DovecotServer;
@@ -71,8 +74,21 @@ class LmtpProtocolTest {
         List.of(recipients));
   }
 
+  /** One attempt as a ready queue makes it: resolve the site, open a session, deliver. */
   private DeliveryResult deliver(DeliveryRequest request) throws Exception {
-    return protocol.deliver(request).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return deliver(protocol, request);
+  }
+
+  private static DeliveryResult deliver(LmtpProtocol protocol, DeliveryRequest request)
+      throws Exception {
+    Site site =
+        protocol
+            .resolve(request.config(), "mail.test", request.source())
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
+    try (DeliverySession session = protocol.open(site, request.source())) {
+      return session.deliver(request);
+    }
   }
 
   private static String delivered(String user) throws Exception {
@@ -134,10 +150,18 @@ class LmtpProtocolTest {
 
   @Test
   void aBadPortIsNamedAndTheMailWaits() throws Exception {
-    DeliveryResult result = deliver(request(Map.of("lmtp.port", "lots"), "a@mail.test"));
-    RecipientResult only = result.recipients().get(0);
-    assertEquals(Disposition.TRANSIENT_FAILURE, only.disposition());
-    assertEquals("lmtp.port = lots in test.cfg is not a TCP port", only.response().content());
+    DeliveryRequest request = request(Map.of("lmtp.port", "lots"), "a@mail.test");
+    ExecutionException failed =
+        assertThrows(
+            ExecutionException.class,
+            () ->
+                protocol
+                    .resolve(request.config(), "mail.test", request.source())
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS));
+    DeliveryException cause = (DeliveryException) failed.getCause();
+    assertTrue(cause.response().isTransientFailure());
+    assertEquals("lmtp.port = lots in test.cfg is not a TCP port", cause.response().content());
   }
 
   @Test
@@ -155,28 +179,32 @@ class LmtpProtocolTest {
   }
 
   @Test
-  void stoppingFinishesWhatRunsAndHandsBackWhatWaits() throws Exception {
+  void stoppingFinishesWhatRunsAndRefusesNewWork() throws Exception {
     LmtpProtocol single = new LmtpProtocol();
     single.activate(
         TypedConfig.of(
-            LmtpProtocol.Config.class,
-            Map.of("max_connections", 1, "command_timeout", "30s", "stop_grace", "1s")));
+            LmtpProtocol.Config.class, Map.of("command_timeout", "30s", "stop_grace", "1s")));
     try (ServerSocket silent = new ServerSocket(0)) {
       Map<String, String> keys = Map.of("lmtp.port", String.valueOf(silent.getLocalPort()));
-      // The one connection hangs on a silent server; the second attempt waits for a thread.
+      // A transaction hangs on a silent server, on a ready queue's thread.
       CompletableFuture<DeliveryResult> running =
-          single.deliver(request(keys, "a@mail.test")).toCompletableFuture();
-      CompletableFuture<DeliveryResult> waiting =
-          single.deliver(request(keys, "b@mail.test")).toCompletableFuture();
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return deliver(single, request(keys, "a@mail.test"));
+                } catch (Exception e) {
+                  throw new java.util.concurrent.CompletionException(e);
+                }
+              });
       Thread.sleep(300);
       long start = System.nanoTime();
       single.deactivate();
       assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "grace is bounded");
-      ExecutionException gone =
-          assertThrows(ExecutionException.class, () -> waiting.get(5, TimeUnit.SECONDS));
-      assertEquals("451 4.3.0 protocol lmtp went away", gone.getCause().getMessage());
       RecipientResult cut = running.get(5, TimeUnit.SECONDS).recipients().get(0);
       assertEquals(Disposition.TRANSIENT_FAILURE, cut.disposition());
+      DeliveryException gone =
+          assertThrows(DeliveryException.class, () -> deliver(single, request(keys, "b@x.test")));
+      assertEquals("451 4.3.0 protocol lmtp went away", gone.getMessage());
     }
   }
 

@@ -49,7 +49,9 @@ public final class EventBus {
 
   public void subscribe(EventListener listener) {
     int number = names.incrementAndGet();
-    String name = listener.getClass().getSimpleName() + "-" + number;
+    // A lambda's class name holds a '/': keep file and thread names plain.
+    String name =
+        listener.getClass().getSimpleName().replaceAll("[^A-Za-z0-9_-]", "_") + "-" + number;
     EventChannel channel =
         new EventChannel(listener, memoryBacklog, spillFolder.resolve(name + ".spill"), name);
     channels.add(channel);

@@ -240,10 +240,18 @@ final class Dispatcher {
     }
     Delivery delivery =
         new Delivery(batch, queue, config, source, site, limits, Instant.now(clock));
-    if (ready.offer(delivery, protocol) == ReadyQueue.Offer.FULL) {
-      inFlight.end(batch);
-      long jitter = ThreadLocalRandom.current().nextLong(READY_FULL_DELAY.toMillis());
-      scheduler.add(batch.dueAt(Instant.now(clock).plus(READY_FULL_DELAY).plusMillis(jitter)));
+    switch (ready.offer(delivery, protocol)) {
+      case FULL -> {
+        inFlight.end(batch);
+        long jitter = ThreadLocalRandom.current().nextLong(READY_FULL_DELAY.toMillis());
+        scheduler.add(batch.dueAt(Instant.now(clock).plus(READY_FULL_DELAY).plusMillis(jitter)));
+      }
+      case PROTOCOL_GONE -> {
+        // Dispatched again, it waits for the protocol to come back.
+        inFlight.end(batch);
+        scheduler.add(batch);
+      }
+      default -> {}
     }
   }
 

@@ -63,6 +63,7 @@ final class Outcomes {
   private final InFlight inFlight;
   private final AdminActions actions;
   private final Clock clock;
+  private final MessageCache cache;
   private final BlockingQueue<Item> pending = new ArrayBlockingQueue<>(4 * GROUP);
   private final Thread thread;
   private volatile boolean stopping;
@@ -74,7 +75,9 @@ final class Outcomes {
       QueueGauges gauges,
       InFlight inFlight,
       AdminActions actions,
-      Clock clock) {
+      Clock clock,
+      MessageCache cache) {
+    this.cache = cache;
     this.spool = spool;
     this.scheduler = scheduler;
     this.records = records;
@@ -235,6 +238,8 @@ final class Outcomes {
       return;
     }
     plan.removed.forEach(gauges::removed);
+    // Done with, or waiting for its next attempt: either way its bytes need not stay in memory.
+    group.forEach(item -> cache.remove(item.batch().messageId()));
     plan.gaugeChanges.forEach(Runnable::run);
     for (Item item : group) {
       inFlight.end(item.batch());

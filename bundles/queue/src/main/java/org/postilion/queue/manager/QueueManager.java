@@ -96,6 +96,10 @@ public class QueueManager implements Reception, QueueAdmin {
 
     @AttributeDefinition(description = "How long a policy route's queue configuration is kept")
     String policy__cache() default "60s";
+
+    @AttributeDefinition(
+        description = "Bytes of recently received messages kept in memory for their delivery")
+    long message__cache() default 64L * 1024 * 1024;
   }
 
   /** How long dispatching pauses after a configuration went away. */
@@ -107,6 +111,7 @@ public class QueueManager implements Reception, QueueAdmin {
   private final InFlight inFlight = new InFlight(gauges);
   private final Parking parking = new Parking();
   private final ReceptionFilters filters = new ReceptionFilters();
+  private MessageCache cache;
   private final EventBus bus;
   private final Map<String, DeliveryProtocol> protocols = new ConcurrentHashMap<>();
   private final Map<String, String> protocolProviders = new ConcurrentHashMap<>();
@@ -165,7 +170,8 @@ public class QueueManager implements Reception, QueueAdmin {
   @Activate
   void activate(Config config) {
     records = new Records(bus, clock);
-    receiver = new Receiver(spool, filters, scheduler, gauges, records, clock);
+    cache = new MessageCache(config.message__cache());
+    receiver = new Receiver(spool, filters, cache, scheduler, gauges, records, clock);
     headers(config);
     actions = new AdminActions(spool, clock, action -> operations.ended(action));
     policyThreads = pool("postilion-queue-policy", 2, 10_000);
@@ -176,8 +182,8 @@ public class QueueManager implements Reception, QueueAdmin {
             policyThreads,
             duration(config.policy__timeout(), "policy_timeout"),
             duration(config.policy__cache(), "policy_cache"));
-    outcomes = new Outcomes(spool, scheduler, records, gauges, inFlight, actions, clock);
-    ready = new ReadyQueues(actions, new SpooledCourier(spool, outcomes, inFlight, gauges));
+    outcomes = new Outcomes(spool, scheduler, records, gauges, inFlight, actions, clock, cache);
+    ready = new ReadyQueues(actions, new SpooledCourier(spool, cache, outcomes, inFlight, gauges));
     routing = pool("postilion-routing", 2, 100_000);
     dispatcher =
         new Dispatcher(
@@ -331,6 +337,9 @@ public class QueueManager implements Reception, QueueAdmin {
   }
 
   void addProtocol(String name, DeliveryProtocol protocol, String provider) {
+    if (ready != null) {
+      ready.protocolAvailable(protocol);
+    }
     protocols.put(name, protocol);
     protocolProviders.put(name, provider);
     LOG.info("Delivery protocol '{}' is available", name);

@@ -88,7 +88,9 @@ final class ReadyQueue {
     /** {@code max_ready} messages wait already: the batch stays in its scheduled queue. */
     FULL,
     /** The queue retired or closed meanwhile: offer again to a new one. */
-    GONE
+    GONE,
+    /** The protocol went away: the batch goes back to its scheduled queue to wait for it. */
+    PROTOCOL_GONE
   }
 
   Offer offer(Delivery delivery) {

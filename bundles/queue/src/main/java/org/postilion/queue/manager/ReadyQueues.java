@@ -1,9 +1,12 @@
 package org.postilion.queue.manager;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
@@ -13,6 +16,11 @@ import org.postilion.api.delivery.DeliveryProtocol;
 /** Every ready queue, by site and egress source; new ones come with their first message. */
 final class ReadyQueues implements ReadyQueue.Environment {
   private final Map<ReadyQueueKey, ReadyQueue> queues = new ConcurrentHashMap<>();
+
+  /** Protocol services that went away: no new ready queue is made for them. */
+  private final Set<DeliveryProtocol> gone =
+      Collections.newSetFromMap(Collections.synchronizedMap(new IdentityHashMap<>()));
+
   private final AdminActions actions;
   private final Courier courier;
 
@@ -29,6 +37,9 @@ final class ReadyQueues implements ReadyQueue.Environment {
   ReadyQueue.Offer offer(Delivery delivery, DeliveryProtocol protocol) {
     ReadyQueueKey key = delivery.key();
     while (true) {
+      if (gone.contains(protocol)) {
+        return ReadyQueue.Offer.PROTOCOL_GONE;
+      }
       ReadyQueue queue = queues.computeIfAbsent(key, k -> new ReadyQueue(k, protocol, this));
       if (queue.protocol() != protocol) {
         // The protocol was replaced: its old queue is closing; this one takes the new service.
@@ -46,6 +57,7 @@ final class ReadyQueues implements ReadyQueue.Environment {
 
   /** Closes the queues of a protocol that went away; returns what waited in them. */
   List<Delivery> closeProtocol(DeliveryProtocol protocol) {
+    gone.add(protocol);
     List<Delivery> waiting = new ArrayList<>();
     for (ReadyQueue queue : queues.values()) {
       if (queue.protocol() == protocol) {
@@ -54,6 +66,11 @@ final class ReadyQueues implements ReadyQueue.Environment {
       }
     }
     return waiting;
+  }
+
+  /** A protocol service is (again) in service. */
+  void protocolAvailable(DeliveryProtocol protocol) {
+    gone.remove(protocol);
   }
 
   /** Takes the matching waiting deliveries out of every queue, for an admin action. */

@@ -1,5 +1,6 @@
 package org.postilion.queue.manager;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
@@ -49,16 +50,19 @@ final class Receiver {
   private volatile String campaignHeader = "x-campaign";
 
   private final ReceptionFilters filters;
+  private final MessageCache cache;
 
   Receiver(
       Spool spool,
       ReceptionFilters filters,
+      MessageCache cache,
       Scheduler scheduler,
       QueueGauges gauges,
       Records records,
       Clock clock) {
     this.spool = spool;
     this.filters = filters;
+    this.cache = cache;
     this.scheduler = scheduler;
     this.gauges = gauges;
     this.records = records;
@@ -117,8 +121,18 @@ final class Receiver {
     }
     MessageRecord message = messageRecord(received, tenant, campaign);
     try {
-      try (InputStream content = received.open()) {
-        spool.store(message, entries, content);
+      if (received.size() <= MessageCache.MAX_MESSAGE) {
+        // Small, as most are: kept in memory too, for the first delivery attempt.
+        byte[] bytes;
+        try (InputStream content = received.open()) {
+          bytes = content.readAllBytes();
+        }
+        spool.store(message, entries, new ByteArrayInputStream(bytes));
+        cache.put(message, bytes);
+      } else {
+        try (InputStream content = received.open()) {
+          spool.store(message, entries, content);
+        }
       }
     } catch (IOException e) {
       LOG.error("Could not read a message from {} back", submission.peerAddress(), e);

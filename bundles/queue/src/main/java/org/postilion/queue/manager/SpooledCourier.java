@@ -21,12 +21,15 @@ final class SpooledCourier implements Courier {
   private static final Logger LOG = LoggerFactory.getLogger(SpooledCourier.class);
 
   private final Spool spool;
+  private final MessageCache cache;
   private final Outcomes outcomes;
   private final InFlight inFlight;
   private final QueueGauges gauges;
 
-  SpooledCourier(Spool spool, Outcomes outcomes, InFlight inFlight, QueueGauges gauges) {
+  SpooledCourier(
+      Spool spool, MessageCache cache, Outcomes outcomes, InFlight inFlight, QueueGauges gauges) {
     this.spool = spool;
+    this.cache = cache;
     this.outcomes = outcomes;
     this.inFlight = inFlight;
     this.gauges = gauges;
@@ -35,6 +38,10 @@ final class SpooledCourier implements Courier {
   @Override
   public Attempt prepare(Delivery delivery) {
     Batch batch = delivery.batch();
+    MessageCache.Cached cached = cache.get(batch.messageId());
+    if (cached != null) {
+      return attempt(delivery, cached.message(), MessageContent.of(cached.content()));
+    }
     MessageRecord message;
     try {
       message = spool.message(batch.messageId()).orElse(null);
@@ -49,6 +56,11 @@ final class SpooledCourier implements Courier {
       inFlight.end(batch);
       return null;
     }
+    return attempt(delivery, message, new SpooledContent(spool, message));
+  }
+
+  private static Attempt attempt(Delivery delivery, MessageRecord message, MessageContent content) {
+    Batch batch = delivery.batch();
     DeliveryRequest request =
         new DeliveryRequest(
             message.id(),
@@ -57,7 +69,7 @@ final class SpooledCourier implements Courier {
             delivery.queue(),
             delivery.config(),
             batch.attempts() + 1,
-            new SpooledContent(spool, message),
+            content,
             delivery.source());
     return new Attempt(delivery, message, request);
   }

@@ -68,7 +68,8 @@ class EventBusTest {
         System.nanoTime() - start < TimeUnit.SECONDS.toNanos(2), "publishing waited for a reader");
     awaitSize(fast, 1000);
     try (var files = Files.list(folder)) {
-      assertEquals(1, files.filter(f -> f.toString().endsWith(".spill")).count());
+      // The first subscriber's records wait in its own file (the second may have one too).
+      assertEquals(1, files.filter(f -> f.toString().endsWith("-1.spill")).count());
     }
     assertTrue(bus.backlog() >= 989, "records wait for the slow subscriber: " + bus.backlog());
     blocked.countDown();

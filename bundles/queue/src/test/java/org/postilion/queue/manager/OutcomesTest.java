@@ -50,7 +50,8 @@ class OutcomesTest {
             gauges,
             new InFlight(gauges),
             actions,
-            clock);
+            clock,
+            new MessageCache(1 << 20));
     outcomes.start();
     return outcomes;
   }

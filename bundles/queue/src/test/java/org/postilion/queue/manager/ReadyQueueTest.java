@@ -1,0 +1,206 @@
+package org.postilion.queue.manager;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.postilion.api.delivery.DeliveryException;
+import org.postilion.api.delivery.DeliveryProtocol;
+import org.postilion.api.delivery.DeliveryRequest;
+import org.postilion.api.delivery.DeliveryResult;
+import org.postilion.api.delivery.DeliverySession;
+import org.postilion.api.delivery.Disposition;
+import org.postilion.api.delivery.MessageContent;
+import org.postilion.api.delivery.Response;
+import org.postilion.api.delivery.Site;
+import org.postilion.api.egress.EgressSource;
+import org.postilion.api.queue.QueueConfig;
+import org.postilion.api.queue.QueueName;
+import org.postilion.api.shaping.ShapingSettings;
+import org.postilion.api.spool.EntryKey;
+import org.postilion.api.spool.MessageRecord;
+import org.postilion.api.spool.QueueEntry;
+import org.postilion.queue.QueueRules;
+
+/** One ready queue with a scripted protocol: sessions, their reuse and their limits. */
+class ReadyQueueTest {
+  private final List<String> booked = new CopyOnWriteArrayList<>();
+  private final AtomicInteger opened = new AtomicInteger();
+  private final AtomicInteger closed = new AtomicInteger();
+  private volatile boolean dropKeptConnections;
+  private volatile java.util.concurrent.CountDownLatch hang;
+  private ReadyQueue queue;
+
+  /** A site whose sessions deliver, or say once that a kept connection was dropped. */
+  private final DeliveryProtocol protocol =
+      new DeliveryProtocol() {
+        @Override
+        public CompletionStage<Site> resolve(
+            QueueConfig config, String domain, EgressSource source) {
+          return CompletableFuture.completedFuture(Site.named(domain));
+        }
+
+        @Override
+        public DeliverySession open(Site site, EgressSource source) {
+          opened.incrementAndGet();
+          return new DeliverySession() {
+            private int carried;
+
+            @Override
+            public DeliveryResult deliver(DeliveryRequest request) throws DeliveryException {
+              java.util.concurrent.CountDownLatch latch = hang;
+              if (latch != null) {
+                try {
+                  latch.await();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+              if (dropKeptConnections && carried > 0) {
+                throw new DeliveryException(Response.of(421, "4.4.2", "closed"), true, null);
+              }
+              carried++;
+              return DeliveryResult.forAll(
+                  request, Disposition.DELIVERED, Response.of(250, "2.0.0", "ok"), null);
+            }
+
+            @Override
+            public void close() {
+              closed.incrementAndGet();
+            }
+          };
+        }
+      };
+
+  private final Courier courier =
+      new Courier() {
+        @Override
+        public Attempt prepare(Delivery delivery) {
+          MessageRecord message =
+              new MessageRecord(
+                  delivery.batch().messageId(), "a@b.test", Instant.now(), 1, null, null, "ESMTP");
+          DeliveryRequest request =
+              new DeliveryRequest(
+                  message.id(),
+                  message.sender(),
+                  delivery.batch().recipients(),
+                  delivery.queue(),
+                  delivery.config(),
+                  1,
+                  MessageContent.of(new byte[1]),
+                  delivery.source());
+          return new Attempt(delivery, message, request);
+        }
+
+        @Override
+        public void book(Attempt attempt, DeliveryResult result, Throwable failure) {
+          booked.add(
+              attempt.delivery().batch().messageId()
+                  + " "
+                  + (result == null ? "failed " + failure : result.recipients().get(0).response()));
+        }
+      };
+
+  private void start(ShapingSettings shaping) {
+    queue =
+        new ReadyQueue(
+            new ReadyQueueKey("test", "site.test", "", "unspecified"),
+            protocol,
+            new ReadyQueue.Environment() {
+              @Override
+              public boolean isSuspended(String site) {
+                return false;
+              }
+
+              @Override
+              public Courier courier() {
+                return courier;
+              }
+
+              @Override
+              public void retired(ReadyQueue retired) {}
+            });
+    this.shaping = shaping;
+  }
+
+  private ShapingSettings shaping;
+
+  private ReadyQueue.Offer offer(String id) {
+    Instant now = Instant.now();
+    Batch batch =
+        Batch.of(
+            List.of(new QueueEntry(new EntryKey(id, 0), "r@site.test", "site.test", now, now, 0)));
+    QueueConfig config = QueueRules.resolve(List.of(), QueueName.parse("site.test"));
+    return queue.offer(
+        new Delivery(
+            batch,
+            QueueName.parse("site.test"),
+            config,
+            EgressSource.UNSPECIFIED,
+            Site.named("site.test"),
+            shaping,
+            now));
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    queue.close();
+    queue.awaitStop(2000);
+  }
+
+  @Test
+  void aSessionCarriesUpToMaxDeliveriesPerConnection() throws Exception {
+    start(new ShapingSettings(1, null, null, 3, 100, Duration.ofSeconds(5)));
+    for (int i = 0; i < 7; i++) {
+      assertEquals(ReadyQueue.Offer.ACCEPTED, offer("m" + i));
+    }
+    Harness.await("7 booked", Duration.ofSeconds(5), () -> booked.size() == 7);
+    assertEquals(3, opened.get(), "3 + 3 + 1 messages");
+    assertTrue(booked.stream().allMatch(b -> b.endsWith("250 2.0.0 ok")), booked.toString());
+  }
+
+  @Test
+  void aKeptConnectionTheSiteDroppedIsReplacedOnceWithoutAFailure() throws Exception {
+    start(new ShapingSettings(1, null, null, 100, 100, Duration.ofSeconds(5)));
+    dropKeptConnections = true;
+    offer("m1");
+    Harness.await("m1", Duration.ofSeconds(5), () -> booked.size() == 1);
+    offer("m2");
+    Harness.await("m2", Duration.ofSeconds(5), () -> booked.size() == 2);
+    assertEquals("m2 250 2.0.0 ok", booked.get(1), "delivered over a fresh session");
+    assertEquals(2, opened.get());
+  }
+
+  @Test
+  void anIdleSessionIsClosedAfterTheIdleTimeout() throws Exception {
+    start(new ShapingSettings(1, null, null, 100, 100, Duration.ofMillis(300)));
+    offer("m1");
+    Harness.await("m1", Duration.ofSeconds(5), () -> booked.size() == 1);
+    Harness.await("the idle session closed", Duration.ofSeconds(5), () -> closed.get() == 1);
+    assertEquals(0, queue.status().connections());
+  }
+
+  @Test
+  void aFullQueueRefusesAtOnceAndTakesMoreOnceItDrains() throws Exception {
+    start(new ShapingSettings(1, null, null, 100, 2, Duration.ofSeconds(5)));
+    hang = new java.util.concurrent.CountDownLatch(1);
+    assertEquals(ReadyQueue.Offer.ACCEPTED, offer("m0"));
+    Harness.await("m0 in its session", Duration.ofSeconds(5), () -> queue.waiting() == 0);
+    assertEquals(ReadyQueue.Offer.ACCEPTED, offer("m1"));
+    assertEquals(ReadyQueue.Offer.ACCEPTED, offer("m2"));
+    long start = System.nanoTime();
+    assertEquals(ReadyQueue.Offer.FULL, offer("m3"));
+    assertTrue(System.nanoTime() - start < Duration.ofMillis(100).toNanos());
+    hang.countDown();
+    Harness.await("three booked", Duration.ofSeconds(5), () -> booked.size() == 3);
+    assertEquals(ReadyQueue.Offer.ACCEPTED, offer("m3"));
+  }
+}

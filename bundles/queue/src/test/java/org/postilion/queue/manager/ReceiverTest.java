@@ -1,0 +1,76 @@
+package org.postilion.queue.manager;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postilion.api.reception.ReceptionException;
+import org.postilion.api.reception.Submission;
+
+/** Reception: queue names from the tenant and campaign headers, made safe, and the spool. */
+class ReceiverTest {
+  @TempDir Path folder;
+  private Harness harness;
+
+  @AfterEach
+  void stop() throws Exception {
+    harness.close();
+  }
+
+  private String receive(String headers, String... recipients) throws Exception {
+    harness = harness == null ? new Harness(folder, Map.of()) : harness;
+    harness.manager.suspend(
+        new org.postilion.api.admin.Selector("x.test", null, null, null), null, "hold");
+    byte[] content =
+        ("From: a@b.test\r\n" + headers + "Subject: s\r\n\r\nbody\r\n")
+            .getBytes(StandardCharsets.UTF_8);
+    return harness.manager.receive(
+        new Submission("a@b.test", List.of(recipients), content, "ESMTP", "192.0.2.1", null));
+  }
+
+  private String stored(String id) throws Exception {
+    try (InputStream in = harness.spool.openContent(id)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void tenantAndCampaignNameTheQueueAndLeaveTheMessage() throws Exception {
+    String id = receive("X-Tenant: acme\r\nX-Campaign: spring\r\n", "u@x.test", "v@y.test");
+    assertEquals(
+        List.of("spring:acme@x.test", "spring:acme@y.test"),
+        harness.spool.entries(id).stream().map(e -> e.entry().queue()).toList());
+    String content = stored(id);
+    assertFalse(content.contains("X-Tenant"), content);
+    assertFalse(content.contains("X-Campaign"), content);
+    assertTrue(content.endsWith("Subject: s\r\n\r\nbody\r\n"), content);
+  }
+
+  @Test
+  void hostileTenantAndCampaignValuesAreMadeSafe() throws Exception {
+    String id = receive("X-Tenant: ..{campaign}/../x\r\nX-Campaign: a b:c@d\r\n", "u@x.test");
+    assertEquals(
+        "a_b_c_d:___campaign__.._x@x.test", harness.spool.entries(id).get(0).entry().queue());
+  }
+
+  @Test
+  void aMessageWithoutRecipientsIsRefused() throws Exception {
+    harness = new Harness(folder, Map.of());
+    ReceptionException refused =
+        assertThrows(
+            ReceptionException.class,
+            () ->
+                harness.manager.receive(
+                    new Submission("a@b.test", List.of(), new byte[0], "ESMTP", "::1", null)));
+    assertEquals(554, refused.response().code());
+  }
+}
