@@ -55,7 +55,7 @@ public final class TestSmtpServer implements AutoCloseable {
     DROP,
     /** Answer with bytes that are not an SMTP reply. */
     GARBAGE,
-    /** Say nothing and keep the connection open. */
+    /** Say nothing and keep the connection open until the client closes it. */
     SILENCE
   }
 
@@ -290,10 +290,13 @@ public final class TestSmtpServer implements AutoCloseable {
         return false;
       }
       if (fault == Fault.SILENCE) {
+        // Says nothing and reads on until the client gives up and closes, as a stuck server does.
         try {
-          Thread.sleep(Long.MAX_VALUE);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+          while (in.read() != -1) {
+            // ignored
+          }
+        } catch (IOException e) {
+          // The client or close() ended the connection.
         }
         return false;
       }

@@ -220,6 +220,12 @@ final class Dispatcher {
       notRouted(batch, config, failure);
       return;
     }
+    AdminAction bounce = actions.actionFor(AdminAction.Kind.BOUNCE, queue);
+    if (bounce != null) {
+      // Bounced while its site was looked up: it goes no further.
+      outcomes.adminBounce(batch, bounce);
+      return;
+    }
     ShapingSettings limits;
     try {
       TrafficShaping rules = shaping.get();

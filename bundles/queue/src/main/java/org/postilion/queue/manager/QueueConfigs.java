@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 final class QueueConfigs {
   private static final Logger LOG = LoggerFactory.getLogger(QueueConfigs.class);
 
-  private record Cached(CompletableFuture<QueueConfig> config, long madeNanos) {}
+  private record Cached(
+      CompletableFuture<QueueConfig> config, String rejectedFile, long madeNanos) {}
 
   private final Supplier<List<QueueRule>> rules;
   private final Supplier<List<QueueConfigPolicy>> policies;
@@ -58,18 +59,22 @@ final class QueueConfigs {
    * Never fails: a policy that fails or overruns is logged and passed over.
    */
   CompletableFuture<QueueConfig> lookup(QueueName queue) {
+    return cached(queue).config();
+  }
+
+  private Cached cached(QueueName queue) {
     String name = queue.toString();
     long now = System.nanoTime();
     Cached cached = cache.get(name);
     if (cached != null && now - cached.madeNanos() < lifetime.toNanos()) {
-      return cached.config();
+      return cached;
     }
-    Cached fresh = new Cached(resolve(queue), now);
-    Cached previous = cache.put(name, fresh);
-    if (previous != null && !previous.config().isDone()) {
-      fresh.config().whenComplete((config, e) -> previous.config().complete(config));
-    }
-    return fresh.config();
+    List<QueueRule> current = rules.get();
+    QueueRule rule = QueueRules.matching(current, queue);
+    String rejected = rule == null || rule.rejection() == null ? null : rule.config().source();
+    Cached fresh = new Cached(resolve(queue, current), rejected, now);
+    cache.put(name, fresh);
+    return fresh;
   }
 
   /** The configuration now, without waiting for a policy: for inspection and records. */
@@ -83,19 +88,18 @@ final class QueueConfigs {
 
   /** The file of a rejected configuration that matches the queue best, or null. */
   String rejectedFile(QueueName queue) {
-    QueueRule rule = QueueRules.matching(rules.get(), queue);
-    return rule == null || rule.rejection() == null ? null : rule.config().source();
+    return cached(queue).rejectedFile();
   }
 
-  private CompletableFuture<QueueConfig> resolve(QueueName queue) {
-    QueueConfig base = QueueRules.resolve(rules.get(), queue);
-    List<QueueConfigPolicy> current = policies.get();
-    if (current.isEmpty()) {
+  private CompletableFuture<QueueConfig> resolve(QueueName queue, List<QueueRule> current) {
+    QueueConfig base = QueueRules.resolve(current, queue);
+    List<QueueConfigPolicy> adjusting = policies.get();
+    if (adjusting.isEmpty()) {
       return CompletableFuture.completedFuture(base);
     }
     CompletableFuture<QueueConfig> result = new CompletableFuture<>();
     try {
-      policyThreads.execute(() -> result.complete(adjust(queue, base, current)));
+      policyThreads.execute(() -> result.complete(adjust(queue, base, adjusting)));
     } catch (RejectedExecutionException e) {
       LOG.warn("Queue configuration policies are overloaded; {} goes by its file", queue);
       result.complete(base);
