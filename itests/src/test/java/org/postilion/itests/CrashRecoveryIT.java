@@ -34,7 +34,7 @@ public class CrashRecoveryIT {
   private static final int MESSAGES = 2000;
   private static final int SENDERS = 8;
 
-  /** Deliveries that can be in flight at once: the queue manager's delivery threads. */
+  /** Deliveries that can be in flight at once: the maildir site's connection_limit (default 32). */
   private static final int MAX_IN_FLIGHT = 32;
 
   private static final Pattern NUMBER = Pattern.compile("Message-ID: <crash-(\\d+)@itest>");

@@ -60,7 +60,7 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol {
     @AttributeDefinition(description = "DNS servers (host or host:port); empty for the system's")
     String resolver_servers() default "";
 
-    @AttributeDefinition(description = "Time to wait for a DNS answer")
+    @AttributeDefinition(description = "Time one DNS lookup may take, over all servers")
     String resolver_timeout() default "5s";
 
     @AttributeDefinition(description = "Time to wait for a TCP connection")
@@ -182,8 +182,12 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol {
     return addresses;
   }
 
+  /**
+   * A resolver whose lookups end within {@code timeout}: dnsjava's overall timeout only stops
+   * further tries, so each server's own timeout is set to its share of the budget too.
+   */
   static Resolver dnsResolver(String servers, Duration timeout) {
-    Resolver resolver;
+    ExtendedResolver resolver;
     if (servers.isBlank()) {
       resolver = new ExtendedResolver();
     } else {
@@ -197,6 +201,11 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol {
         }
       }
       resolver = new ExtendedResolver(configured);
+    }
+    Resolver[] each = resolver.getResolvers();
+    Duration share = timeout.dividedBy(Math.max(1, each.length));
+    for (Resolver server : each) {
+      server.setTimeout(share);
     }
     resolver.setTimeout(timeout);
     return resolver;

@@ -114,15 +114,29 @@ class RouteResolverTest {
   }
 
   @Test
-  void aTimeoutIsTransient() throws Exception {
-    RouteResolver silent =
-        new RouteResolver(
-            SmtpDeliveryProtocol.dnsResolver("127.0.0.1:9", Duration.ofMillis(300)),
-            Clock.systemUTC());
-    ExecutionException e =
-        assertThrows(ExecutionException.class, () -> silent.mxRoute("example.test", 25).get());
-    DeliveryFailure failure = assertInstanceOf(DeliveryFailure.class, RouteResolver.rootCause(e));
-    assertTrue(failure.response().isTransientFailure());
+  void aServerThatNeverAnswersIsATransientFailureWithinTheTimeout() throws Exception {
+    // A bound socket that reads nothing: queries arrive and are never answered (no ICMP refusal).
+    try (java.net.DatagramSocket mute =
+        new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+      RouteResolver silent =
+          new RouteResolver(
+              SmtpDeliveryProtocol.dnsResolver(
+                  "127.0.0.1:" + mute.getLocalPort(), Duration.ofMillis(500)),
+              Clock.systemUTC());
+      long started = System.nanoTime();
+      ExecutionException e =
+          assertThrows(
+              ExecutionException.class,
+              () ->
+                  silent
+                      .mxRoute("example.test", 25)
+                      .get(30, java.util.concurrent.TimeUnit.SECONDS));
+      DeliveryFailure failure = assertInstanceOf(DeliveryFailure.class, RouteResolver.rootCause(e));
+      assertTrue(failure.response().isTransientFailure(), failure.response().toString());
+      assertTrue(
+          Duration.ofNanos(System.nanoTime() - started).toSeconds() < 5,
+          "the resolver's timeout bounds the wait");
+    }
   }
 
   @Test

@@ -219,6 +219,26 @@ class SmtpDeliveryProtocolTest {
   }
 
   @Test
+  void aPeerThatAcceptsAndNeverGreetsIsATransientFailureAfterTheCommandTimeout() throws Exception {
+    try (java.net.ServerSocket mute =
+        new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      server = new TestSmtpServer(null);
+      long started = System.nanoTime();
+      RecipientResult result =
+          only(
+              deliver(
+                  request(
+                      MESSAGE,
+                      Map.of("smtp.mx_list", "[127.0.0.1]:" + mute.getLocalPort()),
+                      "b@dest.test")));
+      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+      assertEquals(Disposition.TRANSIENT_FAILURE, result.disposition());
+      assertTrue(result.response().content().contains("no reply"), result.response().toString());
+      assertTrue(seconds < 10, "waited " + seconds + " s, the command timeout is 2 s");
+    }
+  }
+
+  @Test
   void refusesToSendWhatTheServerSaysIsTooBig() throws Exception {
     server = new TestSmtpServer(null).maxSize(10);
     RecipientResult outcome = only(deliver(request(MESSAGE, Map.of(), "b@dest.test")));
