@@ -23,7 +23,7 @@ record MessageBytes(byte[] bytes, boolean eightBit, DeliveryRequest request) {
       try (InputStream in = request.content().open()) {
         bytes = in.readAllBytes();
       }
-      return new MessageBytes(bytes, hasEightBit(new ByteArrayInputStream(bytes)), request);
+      return new MessageBytes(bytes, hasEightBit(bytes, bytes.length), request);
     }
     boolean eightBit;
     try (InputStream in = request.content().open()) {
@@ -41,10 +41,17 @@ record MessageBytes(byte[] bytes, boolean eightBit, DeliveryRequest request) {
     byte[] buffer = new byte[8192];
     int n;
     while ((n = in.read(buffer)) > 0) {
-      for (int i = 0; i < n; i++) {
-        if (buffer[i] < 0) {
-          return true;
-        }
+      if (hasEightBit(buffer, n)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean hasEightBit(byte[] bytes, int length) {
+    for (int i = 0; i < length; i++) {
+      if (bytes[i] < 0) {
+        return true;
       }
     }
     return false;

@@ -16,6 +16,7 @@ final class MessageIds {
   static String next(long epochMillis) {
     byte[] random = new byte[10];
     RANDOM.nextBytes(random);
-    return String.format("%012x", epochMillis & 0xFFFF_FFFF_FFFFL) + HEX.formatHex(random);
+    // 16 hex digits of which the last 12 are the time; String.format costs more than the rest.
+    return HEX.toHexDigits(epochMillis & 0xFFFF_FFFF_FFFFL).substring(4) + HEX.formatHex(random);
   }
 }

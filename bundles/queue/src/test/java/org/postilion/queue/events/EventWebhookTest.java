@@ -26,6 +26,7 @@ class EventWebhookTest {
   @TempDir Path folder;
   private final List<String> bodies = new CopyOnWriteArrayList<>();
   private final List<String> authorizations = new CopyOnWriteArrayList<>();
+  private final List<String> refused = new CopyOnWriteArrayList<>();
   private final AtomicInteger status = new AtomicInteger(200);
   private HttpServer server;
   private EventWebhook webhook;
@@ -40,11 +41,17 @@ class EventWebhookTest {
           if (answer == 200) {
             bodies.add(new String(body, StandardCharsets.UTF_8));
             authorizations.add(exchange.getRequestHeaders().getFirst("Authorization"));
+          } else {
+            refused.add(new String(body, StandardCharsets.UTF_8));
           }
           exchange.sendResponseHeaders(answer, -1);
           exchange.close();
         });
     server.start();
+  }
+
+  private boolean refusedSince(int index, String recipient) {
+    return refused.stream().skip(index).anyMatch(body -> body.contains(recipient));
   }
 
   @AfterEach
@@ -191,13 +198,17 @@ class EventWebhookTest {
     status.set(503);
     webhook = webhook("");
     webhook.onEvent(record(EventType.DELIVERY, "early@example.net"));
-    Thread.sleep(300);
+    await("an attempt while the endpoint fails", () -> refusedSince(0, "early@example.net"));
     webhook.deactivate();
     // The server restarts while the endpoint is still down; the records wait on disk.
+    int beforeRestart = refused.size();
     webhook = webhook("");
     webhook.onEvent(record(EventType.EXPIRATION, "late@example.net"));
-    Thread.sleep(300);
-    assertTrue(bodies.isEmpty());
+    await(
+        "the early record offered again after the restart",
+        () -> refusedSince(beforeRestart, "early@example.net"));
+    await("the late record offered", () -> refusedSince(beforeRestart, "late@example.net"));
+    assertTrue(bodies.isEmpty(), "nothing was accepted while the endpoint failed");
     status.set(200);
     await("both records", () -> received().contains("late@example.net"));
     String all = received();
