@@ -47,6 +47,20 @@ public class MailFlowIT extends PostilionTestSupport {
     return data().resolve("itest-maildir").resolve(domain).resolve(user);
   }
 
+  /**
+   * Sends a message to maildir.test and waits for it in its maildir: the positive signal that the
+   * queue manager has dispatched what was queued before it.
+   */
+  private void awaitOvertaken(String user) throws Exception {
+    Path box = maildir("maildir.test", user);
+    try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+      assertTrue(
+          smtp.sendMessage("sender@example.org", user + "@maildir.test", message(user, "later\r\n"))
+              .startsWith("250"));
+    }
+    await("the later message in " + box, WAIT, () -> newMessages(box).size() == 1);
+  }
+
   private static String message(String subject, String body) {
     return "From: sender@example.org\r\nTo: someone\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
         + "Subject: "
@@ -171,7 +185,7 @@ public class MailFlowIT extends PostilionTestSupport {
           smtp.sendMessage("sender@example.org", "carol@late.test", content).startsWith("250"));
     }
     Path box = data().resolve("itest-maildir/late/carol");
-    Thread.sleep(2000);
+    awaitOvertaken("late-overtaker");
     assertTrue("nothing may be delivered before the cfg exists", newMessages(box).isEmpty());
 
     writeQueueConfig(
@@ -191,16 +205,20 @@ public class MailFlowIT extends PostilionTestSupport {
     String content = message("restart", "survived a restart\r\n");
     maildir.stop();
     try {
+      int waiting = parkedFor("maildir");
       try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
         assertTrue(
             smtp.sendMessage("sender@example.org", "restart@maildir.test", content)
                 .startsWith("250"));
       }
+      await("the message parked without its protocol", WAIT, () -> parkedFor("maildir") > waiting);
+      int parked = parkedFor("maildir");
       queue.stop();
       spool.stop();
       spool.start();
       queue.start();
-      Thread.sleep(1000);
+      // The restarted queue manager loads the message and parks it for want of the protocol.
+      await("the message parked after the restart", WAIT, () -> parkedFor("maildir") > parked);
       assertTrue("no maildir protocol, no delivery", newMessages(box).isEmpty());
     } finally {
       maildir.start();
@@ -282,7 +300,16 @@ public class MailFlowIT extends PostilionTestSupport {
         "a Bounce record",
         WAIT,
         () -> hasRecord("Bounce", "{frank}@bounce.test", "\"enhanced_code\":\"5.1.3\""));
-    Thread.sleep(2500);
+    // A retry would be due a second after the bounce; a message queued after that, in the same
+    // queue, is delivered only once the dispatcher has passed that point.
+    Thread.sleep(1500);
+    try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
+      assertTrue(
+          smtp.sendMessage("s@example.org", "grace@bounce.test", message("g", "x\r\n"))
+              .startsWith("250"));
+    }
+    await(
+        "the later message delivered", WAIT, () -> hasRecord("Delivery", "grace@bounce.test", ""));
     assertFalse(
         "a bounce is never retried",
         eventLog()
@@ -301,7 +328,7 @@ public class MailFlowIT extends PostilionTestSupport {
       String reply = smtp.reply();
       assertTrue(reply, reply.startsWith("521 5.5.2"));
     }
-    Thread.sleep(1000);
+    awaitOvertaken("after-smuggling");
     assertFalse(Files.exists(box));
     List<String> smuggled =
         eventLog().lines().filter(l -> l.contains("smuggled@")).collect(Collectors.toList());

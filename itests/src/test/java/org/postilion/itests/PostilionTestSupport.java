@@ -275,6 +275,23 @@ public abstract class PostilionTestSupport {
     }
   }
 
+  /**
+   * How often the queue manager has logged that mail waits for {@code protocol}: it says so once
+   * each time mail is parked for a protocol that was not missing before (or after its restart).
+   */
+  protected static int parkedFor(String protocol) {
+    return occurrences(karafLog(), "waits: protocol " + protocol + " is not installed");
+  }
+
+  /** How often {@code part} occurs in {@code text}. */
+  protected static int occurrences(String text, String part) {
+    int count = 0;
+    for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {
+      count++;
+    }
+    return count;
+  }
+
   /** Every event record written so far, one JSON object per line. */
   protected static String eventLog() {
     try (Stream<Path> files = Files.list(data().resolve("log"))) {

@@ -365,7 +365,11 @@ public class QueueAdminIT extends PostilionTestSupport {
           () -> shellShows("mta:suspend-list", "domain=durable.test"));
       String list = shell("mta:suspend-list");
       assertTrue(list, list.contains("planned"));
-      Thread.sleep(1500);
+      // The restarted queue manager has loaded the message from the spool and holds it again.
+      await(
+          "the message held after the restart",
+          WAIT,
+          () -> shellShows("mta:queue-list --domain durable.test", "suspended"));
       assertTrue("still held after the restart", sink.received().isEmpty());
       assertTrue(shell("mta:queue-list --domain durable.test").contains("d@durable.test"));
 
