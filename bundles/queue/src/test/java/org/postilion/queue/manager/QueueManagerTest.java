@@ -71,7 +71,11 @@ class QueueManagerTest {
     // An operator's bounce ends everything that waits, ready queue included, at once.
     QueueAdmin.BounceOutcome bounce =
         h.manager.bounce(new Selector("stuck.test", null, null, null), null, "gone");
-    assertEquals(58, bounce.bounced(), "all but the two in their sessions");
+    // All but the two in their sessions. The dispatcher keeps offering scheduled recipients to the
+    // full ready queue: one it is moving at that instant ends a moment later, when it meets the
+    // bounce in force.
+    assertTrue(
+        bounce.bounced() == 57 || bounce.bounced() == 58, "bounced at once: " + bounce.bounced());
     await("AdminBounce records", () -> h.recordsOf("AdminBounce", "stuck.test") == 58);
     // The two in sessions end by the bounce too once their sessions give up.
     h.protocol.release();
