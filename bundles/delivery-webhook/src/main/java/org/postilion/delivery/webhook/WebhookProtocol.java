@@ -6,13 +6,13 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.postilion.api.delivery.DeliveryException;
@@ -27,6 +27,7 @@ import org.postilion.api.delivery.Site;
 import org.postilion.api.egress.EgressSource;
 import org.postilion.api.queue.Durations;
 import org.postilion.api.queue.QueueConfig;
+import org.postilion.api.route.EndpointRequests;
 
 /**
  * {@code protocol = webhook}: POSTs each message, through Camel's http component, to the queue
@@ -46,8 +47,8 @@ public class WebhookProtocol implements DeliveryProtocol {
   static final String TIMEOUT = "webhook.timeout";
   private static final int SNIPPET = 200;
 
-  /** The Camel runtime's shared template. */
-  @Reference private ProducerTemplate producer;
+  /** Requests through the Camel runtime (its http component). */
+  @Reference private EndpointRequests endpoints;
 
   /** Longest wait for an outcome before the attempt fails transiently. */
   private static final java.time.Duration OUTCOME_LIMIT = java.time.Duration.ofMinutes(10);
@@ -123,39 +124,33 @@ public class WebhookProtocol implements DeliveryProtocol {
         target
             + (target.getRawQuery() == null ? "?" : "&")
             + "httpMethod=POST&throwExceptionOnFailure=false";
-    return producer
-        .asyncSend(
-            endpoint,
-            exchange -> {
-              var message = exchange.getMessage();
-              message.setBody(body);
-              message.setHeader(
-                  Exchange.CONTENT_TYPE, json ? "application/json" : "message/rfc822");
-              message.setHeader("X-Postilion-Message-Id", request.messageId());
-              message.setHeader("X-Postilion-Sender", request.sender());
-              message.setHeader("X-Postilion-Recipients", String.join(",", request.recipients()));
-              authorization(config, message);
-              for (String header :
-                  String.valueOf(config.properties().getOrDefault(HEADERS, "")).split(";")) {
-                int colon = header.indexOf(':');
-                if (colon > 0) {
-                  message.setHeader(
-                      header.substring(0, colon).trim(), header.substring(colon + 1).trim());
-                }
-              }
-            })
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Content-Type", json ? "application/json" : "message/rfc822");
+    headers.put("X-Postilion-Message-Id", request.messageId());
+    headers.put("X-Postilion-Sender", request.sender());
+    headers.put("X-Postilion-Recipients", String.join(",", request.recipients()));
+    authorization(config, headers);
+    for (String header : String.valueOf(config.properties().getOrDefault(HEADERS, "")).split(";")) {
+      int colon = header.indexOf(':');
+      if (colon > 0) {
+        headers.put(header.substring(0, colon).trim(), header.substring(colon + 1).trim());
+      }
+    }
+    return endpoints
+        .request(endpoint, headers, body)
+        .toCompletableFuture()
         .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-        .handle((exchange, failure) -> result(request, exchange, failure, peer, timeout));
+        .handle((reply, failure) -> result(request, reply, failure, peer, timeout));
   }
 
-  private static void authorization(QueueConfig config, org.apache.camel.Message message) {
+  private static void authorization(QueueConfig config, Map<String, String> headers) {
     String bearer = config.property(BEARER);
     String user = config.property(USER);
     if (bearer != null && !bearer.isBlank()) {
-      message.setHeader("Authorization", "Bearer " + bearer.trim());
+      headers.put("Authorization", "Bearer " + bearer.trim());
     } else if (user != null && !user.isBlank()) {
       String password = config.properties().getOrDefault(PASSWORD, "");
-      message.setHeader(
+      headers.put(
           "Authorization",
           "Basic "
               + Base64.getEncoder()
@@ -165,7 +160,7 @@ public class WebhookProtocol implements DeliveryProtocol {
 
   private static DeliveryResult result(
       DeliveryRequest request,
-      Exchange exchange,
+      EndpointRequests.Reply reply,
       Throwable failure,
       PeerAddress peer,
       Duration timeout) {
@@ -177,16 +172,15 @@ public class WebhookProtocol implements DeliveryProtocol {
           transientFailure("4.4.1", "no answer within " + timeout),
           peer);
     }
-    if (cause != null || exchange.getException() != null) {
-      Throwable error = cause != null ? cause : exchange.getException();
+    if (cause != null) {
       return DeliveryResult.forAll(
           request,
           Disposition.TRANSIENT_FAILURE,
-          transientFailure("4.4.1", "request failed: " + error.getMessage()),
+          transientFailure("4.4.1", "request failed: " + cause.getMessage()),
           peer);
     }
-    int status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
-    String answer = exchange.getMessage().getBody(String.class);
+    int status = reply.httpStatus();
+    String answer = reply.body();
     String text = "HTTP " + status + snippet(answer);
     if (status / 100 == 2) {
       return DeliveryResult.forAll(
