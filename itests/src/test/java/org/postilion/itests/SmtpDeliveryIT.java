@@ -162,4 +162,40 @@ public class SmtpDeliveryIT extends PostilionTestSupport {
           () -> hasRecord("Bounce", "erin@nullmx.test", "\"enhanced_code\":\"5.1.10\""));
     }
   }
+
+  /**
+   * A misspelled protocol key is refused when the file is written, naming the file and the key, and
+   * mail keeps the version in force before the edit; mta:protocols lists the keys.
+   */
+  @Test
+  public void aMisspelledKeyIsRefusedAndThePreviousVersionStays() throws Exception {
+    try (TestSmtpServer before = new TestSmtpServer(null);
+        TestSmtpServer after = new TestSmtpServer(null)) {
+      routeToSmarthost("typo.test", before);
+      assertTrue(send("gil@typo.test", message("typo-1")).startsWith("250 "));
+      await("the first message at the first smarthost", WAIT, () -> before.received().size() == 1);
+
+      writeEtcFile(
+          "org.postilion.queue-itest-typo-test.cfg",
+          "match.domain = typo.test\nprotocol = smtp\nsmtp.mx_list = [127.0.0.1]:"
+              + after.port()
+              + "\nsmtp.allow_loopback = true\nsmtp.tls = disabled\nsmtp.conection_limit = 3\n");
+      await(
+          "the rejection in the log",
+          WAIT,
+          () ->
+              karafLog()
+                  .contains(
+                      "org.postilion.queue-itest-typo-test.cfg rejected, key"
+                          + " smtp.conection_limit: not a key of protocol smtp"));
+      assertTrue(send("hal@typo.test", message("typo-2")).startsWith("250 "));
+      await("the second message at the first smarthost", WAIT, () -> before.received().size() == 2);
+      assertEquals(0, after.connections());
+
+      String protocols = shell("mta:protocols");
+      assertTrue(protocols, protocols.contains("smtp.mx_list"));
+      assertTrue(protocols, protocols.contains("maildir.path"));
+      assertTrue(protocols, protocols.contains("webhook.url"));
+    }
+  }
 }

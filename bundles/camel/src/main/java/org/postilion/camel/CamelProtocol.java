@@ -2,6 +2,7 @@ package org.postilion.camel;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.camel.Exchange;
@@ -15,6 +16,7 @@ import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.DeliverySession;
 import org.postilion.api.delivery.Disposition;
 import org.postilion.api.delivery.PeerAddress;
+import org.postilion.api.delivery.ProtocolKey;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.delivery.Site;
 import org.postilion.api.egress.EgressSource;
@@ -32,11 +34,22 @@ import org.postilion.api.queue.QueueConfig;
 public class CamelProtocol implements DeliveryProtocol {
   static final String URI_KEY = "camel.uri";
 
+  /** The {@code camel.*} key of a queue file, checked by the queue manager when it is written. */
+  static final List<ProtocolKey> KEYS =
+      List.of(
+          ProtocolKey.text(
+              URI_KEY, "", "endpoint of the route each message is handed to, e.g. direct:deliver"));
+
   /** The runtime's shared template, which also names the context. */
   @Reference private ProducerTemplate producer;
 
   /** Longest wait for an outcome before the attempt fails transiently. */
   private static final java.time.Duration OUTCOME_LIMIT = java.time.Duration.ofMinutes(10);
+
+  @Override
+  public List<ProtocolKey> keys() {
+    return KEYS;
+  }
 
   /** The site is the route: each endpoint gets a ready queue and limits of its own. */
   @Override

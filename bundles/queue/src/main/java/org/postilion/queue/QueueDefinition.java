@@ -2,7 +2,12 @@ package org.postilion.queue;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -12,6 +17,8 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.config.ConfigFiles;
+import org.postilion.api.delivery.DeliveryProtocol;
+import org.postilion.api.delivery.ProtocolKey;
 import org.postilion.api.queue.Durations;
 import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.RetrySchedule;
@@ -71,26 +78,36 @@ public class QueueDefinition {
   }
 
   /** Keys that belong to Config Admin and File Install, not to the protocol. */
-  private static final String[] FRAMEWORK_PREFIXES = {"service.", "component.", "felix.", "osgi."};
+  private static final String[] FRAMEWORK_PREFIXES = {
+    "service.", "component.", "felix.", "osgi.", "org.apache.karaf."
+  };
 
   private volatile QueueRule rule;
+
+  /** The file's settings in force, for a rejection when its protocol arrives. */
+  private volatile Config config;
+
+  private BundleContext context;
 
   @Reference private EgressRegistry egress;
 
   /**
    * Applies a new file. A pool it names may not be defined yet while etc/ is still being read at
-   * start-up, so mail for it waits for the pool instead.
+   * start-up, so mail for it waits for the pool instead. Its protocol keys are checked now when the
+   * protocol is installed, else when it arrives.
    */
   @Activate
-  public void activate(Config config, Map<String, Object> properties) {
+  public void activate(Config config, Map<String, Object> properties, BundleContext context) {
+    this.context = context;
     String source = ConfigFiles.fileName(properties);
     try {
-      rule = toRule(source, config, properties);
+      rule = toRule(source, config, properties, this::installedKeys);
     } catch (IllegalArgumentException e) {
       // Its mail must not fall to the next rule (another protocol, another route): it waits.
       rule = rejected(source, config, e);
       return;
     }
+    this.config = config;
     LOG.info("Queue configuration {} in force: {}", source, rule);
     String pool = rule.config().egressPool();
     if (pool != null && !egress.hasPool(pool)) {
@@ -111,7 +128,7 @@ public class QueueDefinition {
             source,
             true,
             () -> {
-              QueueRule edited = toRule(source, config, properties);
+              QueueRule edited = toRule(source, config, properties, this::installedKeys);
               String pool = edited.config().egressPool();
               if (pool != null && !egress.hasPool(pool)) {
                 throw new IllegalArgumentException(
@@ -119,7 +136,60 @@ public class QueueDefinition {
               }
               return edited;
             });
+    this.config = config;
     LOG.info("Queue configuration {} in force: {}", source, rule);
+  }
+
+  /**
+   * The protocol the file names has arrived: its keys are checked against the ones it declares. A
+   * file that does not hold is rejected and its mail waits until it is fixed.
+   *
+   * @return whether the rule in force changed
+   */
+  public synchronized boolean protocolArrived(String protocol, List<ProtocolKey> keys) {
+    QueueRule current = rule;
+    if (current == null
+        || current.rejection() != null
+        || config == null
+        || !current.config().protocol().equals(protocol)) {
+      return false;
+    }
+    try {
+      QueueKeys.check(protocol, keys, current.config().properties());
+      return false;
+    } catch (IllegalArgumentException e) {
+      rule = rejected(current.config().source(), config, e);
+      return true;
+    }
+  }
+
+  /** The keys of the installed protocol called {@code protocol}; null when none is installed. */
+  private List<ProtocolKey> installedKeys(String protocol) {
+    if (context == null) {
+      return null;
+    }
+    try {
+      String filter =
+          "("
+              + DeliveryProtocol.PROTOCOL
+              + "="
+              + protocol.replaceAll("([\\\\*()])", "\\\\$1")
+              + ")";
+      for (ServiceReference<DeliveryProtocol> reference :
+          context.getServiceReferences(DeliveryProtocol.class, filter)) {
+        DeliveryProtocol service = context.getService(reference);
+        if (service != null) {
+          try {
+            return service.keys();
+          } finally {
+            context.ungetService(reference);
+          }
+        }
+      }
+    } catch (InvalidSyntaxException e) {
+      throw new IllegalArgumentException("key protocol: not a protocol name: " + protocol, e);
+    }
+    return null;
   }
 
   public QueueRule rule() {
@@ -159,7 +229,15 @@ public class QueueDefinition {
     return placeholder;
   }
 
-  static QueueRule toRule(String source, Config config, Map<String, Object> properties) {
+  /**
+   * @param keysOf the keys a protocol declares, null when it is not installed (they are checked
+   *     when it arrives)
+   */
+  static QueueRule toRule(
+      String source,
+      Config config,
+      Map<String, Object> properties,
+      Function<String, List<ProtocolKey>> keysOf) {
     Map<String, String> protocolKeys = new HashMap<>();
     properties.forEach(
         (key, value) -> {
@@ -186,6 +264,15 @@ public class QueueDefinition {
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("key max_message_rate: " + e.getMessage(), e);
       }
+    }
+    List<ProtocolKey> declared = keysOf.apply(protocol);
+    if (declared != null) {
+      QueueKeys.check(protocol, declared, protocolKeys);
+    } else {
+      LOG.info(
+          "{}: protocol {} is not installed; its keys are checked when it arrives",
+          source,
+          protocol);
     }
     return new QueueRule(
         config.match_domain(),

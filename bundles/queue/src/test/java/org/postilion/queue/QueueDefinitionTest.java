@@ -1,27 +1,103 @@
 package org.postilion.queue;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.postilion.api.delivery.ProtocolKey;
 import org.postilion.api.shaping.Rate;
 import org.postilion.testkit.TypedConfig;
 
 class QueueDefinitionTest {
 
+  /** What an installed SMTP protocol declares, in small. */
+  private static final List<ProtocolKey> SMTP_KEYS =
+      List.of(
+          ProtocolKey.integer("smtp.port", 25, 1, 65535, "port"),
+          ProtocolKey.bool("smtp.allow_loopback", false, "loopback"),
+          ProtocolKey.text("smtp.mx_list", "", "smarthosts"));
+
   private static QueueRule rule(Map<String, String> keys) {
+    return rule(keys, protocol -> null);
+  }
+
+  private static QueueRule rule(
+      Map<String, String> keys, Function<String, List<ProtocolKey>> installed) {
     Map<String, Object> properties = new HashMap<>(keys);
     properties.put("service.pid", "org.postilion.queue~test");
     properties.put("felix.fileinstall.filename", "file:/etc/org.postilion.queue-test.cfg");
     return QueueDefinition.toRule(
         "org.postilion.queue-test.cfg",
         TypedConfig.of(QueueDefinition.Config.class, keys),
-        properties);
+        properties,
+        installed);
+  }
+
+  private static String refusal(Map<String, String> keys) {
+    return assertThrows(
+            IllegalArgumentException.class,
+            () -> rule(keys, protocol -> protocol.equals("smtp") ? SMTP_KEYS : null))
+        .getMessage();
+  }
+
+  @Test
+  void keysTheInstalledProtocolDeclaresAreCheckedWhenTheFileIsRead() {
+    QueueRule rule =
+        rule(
+            Map.of("protocol", "smtp", "smtp.port", "2525", "max_age", "1d"),
+            protocol -> SMTP_KEYS);
+    assertEquals("2525", rule.config().property("smtp.port"));
+
+    String typo = refusal(Map.of("protocol", "smtp", "smtp.conection_limit", "3"));
+    assertTrue(typo.startsWith("key smtp.conection_limit: not a key of protocol smtp"), typo);
+    assertTrue(typo.contains("etc/org.postilion.queue.shaping-*.cfg (connection_limit)"), typo);
+    assertTrue(typo.contains("smtp.mx_list"), typo);
+
+    String near = refusal(Map.of("protocol", "smtp", "smtp.allow_loopbak", "true"));
+    assertTrue(near.contains("did you mean smtp.allow_loopback?"), near);
+
+    String malformed = refusal(Map.of("protocol", "smtp", "smtp.port", "70000"));
+    assertEquals("key smtp.port: must be from 1 to 65535, not 70000", malformed);
+
+    String otherProtocol = refusal(Map.of("protocol", "smtp", "maildir.path", "/var/mail"));
+    assertTrue(otherProtocol.startsWith("key maildir.path: not a key of protocol smtp"));
+
+    String coreTypo = refusal(Map.of("protocol", "smtp", "max_agee", "2d"));
+    assertTrue(coreTypo.contains("did you mean max_age?"), coreTypo);
+  }
+
+  @Test
+  void keysOfAProtocolNotInstalledWaitForIt() {
+    QueueRule rule = rule(Map.of("protocol", "smtp", "smtp.conection_limit", "3"));
+    assertEquals("3", rule.config().property("smtp.conection_limit"));
+  }
+
+  @Test
+  void aFileIsRejectedWhenItsProtocolArrivesAndItsKeysDoNotHold() {
+    Map<String, Object> keys = new HashMap<>();
+    keys.put("match.domain", "late.test");
+    keys.put("protocol", "smtp");
+    keys.put("smtp.conection_limit", "3");
+    keys.put("felix.fileinstall.filename", "file:/etc/org.postilion.queue-late.cfg");
+    QueueDefinition definition = new QueueDefinition();
+    definition.activate(TypedConfig.of(QueueDefinition.Config.class, keys), keys, null);
+    assertNull(definition.rule().rejection());
+    assertFalse(definition.protocolArrived("maildir", List.of()));
+    assertNull(definition.rule().rejection());
+
+    assertTrue(definition.protocolArrived("smtp", SMTP_KEYS));
+    QueueRule rejected = definition.rule();
+    assertTrue(rejected.rejection().startsWith("key smtp.conection_limit"), rejected.rejection());
+    assertEquals("late.test", rejected.domain());
+    assertFalse(definition.protocolArrived("smtp", SMTP_KEYS));
   }
 
   @Test
@@ -91,7 +167,7 @@ class QueueDefinitionTest {
     keys.put("retry.interval", "banana");
     keys.put("felix.fileinstall.filename", "file:/etc/org.postilion.queue-badkeys.cfg");
     QueueDefinition definition = new QueueDefinition();
-    definition.activate(TypedConfig.of(QueueDefinition.Config.class, keys), keys);
+    definition.activate(TypedConfig.of(QueueDefinition.Config.class, keys), keys, null);
     QueueRule rejected = definition.rule();
     assertTrue(rejected.rejection().contains("retry.interval"), rejected.rejection());
     QueueRule fallback = rule(Map.of("match.domain", "*"));
@@ -111,6 +187,6 @@ class QueueDefinitionTest {
     QueueDefinition definition = new QueueDefinition();
     assertThrows(
         IllegalArgumentException.class,
-        () -> definition.activate(TypedConfig.of(QueueDefinition.Config.class, keys), keys));
+        () -> definition.activate(TypedConfig.of(QueueDefinition.Config.class, keys), keys, null));
   }
 }

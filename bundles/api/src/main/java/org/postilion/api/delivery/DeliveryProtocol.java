@@ -1,5 +1,6 @@
 package org.postilion.api.delivery;
 
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.postilion.api.egress.EgressSource;
 import org.postilion.api.queue.QueueConfig;
@@ -47,4 +48,15 @@ public interface DeliveryProtocol {
    *     that wanted the session
    */
   DeliverySession open(Site site, EgressSource source) throws DeliveryException;
+
+  /**
+   * The per-queue keys this protocol reads ({@code <protocol>.*}), with their types, defaults and
+   * checks. A queue file that selects the protocol may set these and the queue manager's own keys,
+   * nothing else: any other key, or a value a check refuses, rejects the file when it is written
+   * (or when the protocol arrives), so that a typo is found at once rather than failing every
+   * attempt. A protocol with no keys of its own keeps this default.
+   */
+  default List<ProtocolKey> keys() {
+    return List.of();
+  }
 }

@@ -1,6 +1,7 @@
 package org.postilion.delivery.lmtp;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -19,6 +20,7 @@ import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.DeliverySession;
+import org.postilion.api.delivery.ProtocolKey;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.delivery.Site;
 import org.postilion.api.egress.EgressSource;
@@ -106,6 +108,11 @@ public class LmtpProtocol implements DeliveryProtocol {
       open.forEach(LmtpSession::close);
     }
     watchdog.shutdownNow();
+  }
+
+  @Override
+  public List<ProtocolKey> keys() {
+    return LmtpTarget.KEYS;
   }
 
   @Override

@@ -1,6 +1,8 @@
 package org.postilion.delivery.lmtp;
 
 import java.nio.file.Path;
+import java.util.List;
+import org.postilion.api.delivery.ProtocolKey;
 import org.postilion.api.queue.QueueConfig;
 
 /**
@@ -14,6 +16,14 @@ record LmtpTarget(String host, int port, Path socket) {
 
   /** The LMTP port of RFC 2033's examples and of most servers' defaults. */
   static final int DEFAULT_PORT = 24;
+
+  /** The {@code lmtp.*} keys of a queue file, checked by the queue manager when it is written. */
+  static final List<ProtocolKey> KEYS =
+      List.of(
+          ProtocolKey.text(
+              SOCKET_KEY, "", "Unix socket of the LMTP server; when set, host and port are unused"),
+          ProtocolKey.text(HOST_KEY, "127.0.0.1", "host of the LMTP server"),
+          ProtocolKey.integer(PORT_KEY, DEFAULT_PORT, 1, 65535, "TCP port of the LMTP server"));
 
   /**
    * @throws IllegalArgumentException naming the key that is wrong

@@ -28,6 +28,7 @@ import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.DeliverySession;
 import org.postilion.api.delivery.Disposition;
 import org.postilion.api.delivery.PeerAddress;
+import org.postilion.api.delivery.ProtocolKey;
 import org.postilion.api.delivery.RecipientResult;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.delivery.Site;
@@ -50,6 +51,18 @@ import org.slf4j.LoggerFactory;
 public class MaildirProtocol implements DeliveryProtocol {
   static final String NAME = "maildir";
   static final String PATH_KEY = "maildir.path";
+
+  /** The {@code maildir.*} key of a queue file, checked by the queue manager when it is written. */
+  static final List<ProtocolKey> KEYS =
+      List.of(
+          new ProtocolKey(
+              PATH_KEY,
+              "path template",
+              "",
+              "folder of each recipient's maildir (required): an absolute path with {domain},"
+                  + " {user}, {tenant}, {campaign}",
+              MaildirPath::root));
+
   private static final Logger LOG = LoggerFactory.getLogger(MaildirProtocol.class);
 
   @ObjectClassDefinition(name = "Postilion maildir delivery", description = "protocol=maildir")
@@ -68,6 +81,11 @@ public class MaildirProtocol implements DeliveryProtocol {
   @Activate
   void activate(Config config) {
     fsync = config.fsync();
+  }
+
+  @Override
+  public List<ProtocolKey> keys() {
+    return KEYS;
   }
 
   /**

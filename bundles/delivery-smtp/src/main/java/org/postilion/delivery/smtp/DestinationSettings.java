@@ -1,6 +1,7 @@
 package org.postilion.delivery.smtp;
 
 import java.util.List;
+import org.postilion.api.delivery.ProtocolKey;
 import org.postilion.api.queue.QueueConfig;
 
 /**
@@ -15,9 +16,31 @@ record DestinationSettings(
 
   static final int DEFAULT_PORT = 25;
 
-  /** Keys that moved to the shaping cfg files; a queue that still sets them is told so. */
-  static final List<String> MOVED_KEYS =
-      List.of("smtp.connection_limit", "smtp.max_deliveries_per_connection");
+  /** The {@code smtp.*} keys of a queue file, checked by the queue manager when it is written. */
+  static final List<ProtocolKey> KEYS =
+      List.of(
+          new ProtocolKey(
+              "smtp.mx_list",
+              "host list",
+              "",
+              "smarthosts tried in order instead of the domain's MX hosts:"
+                  + " host, host:port, [address]:port, comma separated",
+              HostSpec::parseList),
+          ProtocolKey.integer("smtp.port", DEFAULT_PORT, 1, 65535, "port of the MX hosts"),
+          new ProtocolKey(
+              "smtp.tls",
+              "opportunistic|opportunistic_insecure|required|required_insecure|disabled",
+              "opportunistic",
+              "STARTTLS: try it (verifying or not), require it, or never use it",
+              TlsMode::parse),
+          ProtocolKey.bool(
+              "smtp.allow_loopback",
+              false,
+              "deliver to loopback and this server's own listener addresses (tests, local relays)"),
+          ProtocolKey.text(
+              "smtp.ehlo_name",
+              "",
+              "name said in EHLO for this queue; else the egress source's, else the protocol's"));
 
   /**
    * @throws IllegalArgumentException naming the key whose value is wrong

@@ -6,11 +6,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -24,6 +22,7 @@ import org.postilion.api.config.LocalHost;
 import org.postilion.api.delivery.DeliveryException;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.delivery.DeliverySession;
+import org.postilion.api.delivery.ProtocolKey;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.delivery.Site;
 import org.postilion.api.egress.EgressSource;
@@ -76,7 +75,6 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol {
   private final List<LocalListener> listeners = new CopyOnWriteArrayList<>();
   private final LoopGuard loopGuard = new LoopGuard(this::listenerAddresses);
   private final TlsContexts tls = new TlsContexts();
-  private final Set<String> warnedMovedKeys = ConcurrentHashMap.newKeySet();
   private RouteResolver resolver;
   private SmtpConnector connector;
   private String ehloName;
@@ -121,7 +119,6 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol {
               Response.of(
                   451, "4.3.5", "queue configuration " + config.source() + ": " + e.getMessage())));
     }
-    warnAboutMovedKeys(config);
     String ehlo =
         source.ehloDomain() != null && !source.ehloDomain().isBlank()
             ? source.ehloDomain().trim()
@@ -151,18 +148,9 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol {
     }
   }
 
-  /** Tells once per queue configuration that its old limit keys no longer do anything. */
-  private void warnAboutMovedKeys(QueueConfig config) {
-    for (String key : DestinationSettings.MOVED_KEYS) {
-      if (config.property(key) != null && warnedMovedKeys.add(config.source() + " " + key)) {
-        LOG.warn(
-            "{} sets {}, which is ignored: limits are set in"
-                + " etc/org.postilion.queue.shaping-*.cfg ({})",
-            config.source(),
-            key,
-            key.substring("smtp.".length()));
-      }
-    }
+  @Override
+  public List<ProtocolKey> keys() {
+    return DestinationSettings.KEYS;
   }
 
   /** A DNS answer that ends the attempt (no MX, NXDOMAIN) as a delivery failure with its reply. */

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -22,6 +23,7 @@ import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.DeliverySession;
 import org.postilion.api.delivery.Disposition;
 import org.postilion.api.delivery.PeerAddress;
+import org.postilion.api.delivery.ProtocolKey;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.delivery.Site;
 import org.postilion.api.egress.EgressSource;
@@ -47,11 +49,61 @@ public class WebhookProtocol implements DeliveryProtocol {
   static final String TIMEOUT = "webhook.timeout";
   private static final int SNIPPET = 200;
 
+  /**
+   * The {@code webhook.*} keys of a queue file, checked by the queue manager when it is written.
+   */
+  static final List<ProtocolKey> KEYS =
+      List.of(
+          new ProtocolKey(
+              URL,
+              "URL",
+              "",
+              "http:// or https:// address each message is POSTed to (required)",
+              WebhookProtocol::checkUrl),
+          ProtocolKey.oneOf(
+              FORMAT, "raw", "raw: the message as message/rfc822; json: parsed", "raw", "json"),
+          new ProtocolKey(
+              HEADERS,
+              "headers",
+              "",
+              "extra request headers: Name: value; Name: value",
+              WebhookProtocol::checkHeaders),
+          ProtocolKey.text(BEARER, "", "token sent as Authorization: Bearer"),
+          ProtocolKey.text(USER, "", "user for HTTP Basic authentication"),
+          ProtocolKey.text(PASSWORD, "", "password for HTTP Basic authentication"),
+          ProtocolKey.duration(TIMEOUT, "30s", "time to wait for the answer"));
+
   /** Requests through the Camel runtime (its http component). */
   @Reference private EndpointRequests endpoints;
 
   /** Longest wait for an outcome before the attempt fails transiently. */
   private static final java.time.Duration OUTCOME_LIMIT = java.time.Duration.ofMinutes(10);
+
+  @Override
+  public List<ProtocolKey> keys() {
+    return KEYS;
+  }
+
+  private static void checkUrl(String url) {
+    URI target = URI.create(url.trim());
+    if (target.getHost() == null
+        || !("http".equalsIgnoreCase(target.getScheme())
+            || "https".equalsIgnoreCase(target.getScheme()))) {
+      throw new IllegalArgumentException("not an http:// or https:// URL with a host: " + url);
+    }
+  }
+
+  private static void checkHeaders(String headers) {
+    for (String header : headers.split(";")) {
+      if (header.isBlank()) {
+        continue;
+      }
+      int colon = header.indexOf(':');
+      if (colon <= 0 || !header.substring(0, colon).trim().matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+        throw new IllegalArgumentException("not a 'Name: value' header: '" + header.trim() + "'");
+      }
+    }
+  }
 
   /** The site is the URL's host and port: endpoints on one server share its connection limit. */
   @Override

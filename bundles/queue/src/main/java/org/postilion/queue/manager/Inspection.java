@@ -22,6 +22,7 @@ import org.postilion.api.admin.QueueSummary;
 import org.postilion.api.admin.QueuedRecipient;
 import org.postilion.api.admin.ScheduledQueueStatus;
 import org.postilion.api.admin.Selector;
+import org.postilion.api.delivery.ProtocolKey;
 import org.postilion.api.message.HeaderSection;
 import org.postilion.api.queue.QueueName;
 import org.postilion.api.spool.MessageRecord;
@@ -49,6 +50,7 @@ final class Inspection {
   private final Spool spool;
   private final Function<String, String> providers;
   private final java.util.function.Supplier<Set<String>> protocolNames;
+  private final Function<String, List<ProtocolKey>> protocolKeys;
 
   Inspection(
       Scheduler scheduler,
@@ -59,7 +61,8 @@ final class Inspection {
       AdminActions actions,
       Spool spool,
       Function<String, String> providers,
-      java.util.function.Supplier<Set<String>> protocolNames) {
+      java.util.function.Supplier<Set<String>> protocolNames,
+      Function<String, List<ProtocolKey>> protocolKeys) {
     this.scheduler = scheduler;
     this.parking = parking;
     this.ready = ready;
@@ -69,6 +72,7 @@ final class Inspection {
     this.spool = spool;
     this.providers = providers;
     this.protocolNames = protocolNames;
+    this.protocolKeys = protocolKeys;
   }
 
   /** Shows {@code visitor} every batch the queue manager holds and the state it is in. */
@@ -194,7 +198,8 @@ final class Inspection {
     List<ProtocolStatus> statuses = new ArrayList<>();
     queuesByProtocol.forEach(
         (name, names) ->
-            statuses.add(new ProtocolStatus(name, providers.apply(name), List.copyOf(names))));
+            statuses.add(
+                new ProtocolStatus(name, providers.apply(name), names, protocolKeys.apply(name))));
     return statuses;
   }
 }

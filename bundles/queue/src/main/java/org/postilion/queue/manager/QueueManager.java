@@ -213,7 +213,11 @@ public class QueueManager implements Reception, QueueAdmin {
             actions,
             spool,
             protocolProviders::get,
-            () -> new TreeSet<>(protocols.keySet()));
+            () -> new TreeSet<>(protocols.keySet()),
+            name -> {
+              DeliveryProtocol protocol = protocols.get(name);
+              return protocol == null ? List.of() : protocol.keys();
+            });
     actions.load();
     long start = System.nanoTime();
     int loaded = loadSchedule();
@@ -337,6 +341,14 @@ public class QueueManager implements Reception, QueueAdmin {
   }
 
   void addProtocol(String name, DeliveryProtocol protocol, String provider) {
+    // Files written before it arrived are checked against its keys before it takes mail.
+    boolean rejected = false;
+    for (QueueDefinition definition : definitions) {
+      rejected |= definition.protocolArrived(name, protocol.keys());
+    }
+    if (rejected) {
+      changed(null);
+    }
     if (ready != null) {
       ready.protocolAvailable(protocol);
     }
@@ -377,6 +389,12 @@ public class QueueManager implements Reception, QueueAdmin {
       policyOption = ReferencePolicyOption.GREEDY,
       updated = "updatedDefinition")
   void addDefinition(QueueDefinition definition) {
+    QueueRule rule = definition.rule();
+    DeliveryProtocol protocol = rule == null ? null : protocols.get(rule.config().protocol());
+    if (protocol != null) {
+      // It may have been read while its protocol was arriving.
+      definition.protocolArrived(rule.config().protocol(), protocol.keys());
+    }
     definitions.add(definition);
     changed(null);
   }

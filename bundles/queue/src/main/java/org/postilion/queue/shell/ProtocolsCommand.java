@@ -13,7 +13,9 @@ import org.postilion.api.admin.ProtocolStatus;
 @Command(
     scope = "mta",
     name = "protocols",
-    description = "Installed delivery protocols, missing ones that queues need, and their queues")
+    description =
+        "Installed delivery protocols, missing ones that queues need, their queues and the"
+            + " per-queue keys each one reads")
 public class ProtocolsCommand extends AdminCommand {
 
   @Option(name = "--json", description = "Print JSON instead of a table")
@@ -34,6 +36,19 @@ public class ProtocolsCommand extends AdminCommand {
                             m.put("installed", p.installed());
                             m.put("provider", p.provider());
                             m.put("queues", p.queues());
+                            m.put(
+                                "keys",
+                                p.keys().stream()
+                                    .map(
+                                        k -> {
+                                          Map<String, Object> key = new LinkedHashMap<>();
+                                          key.put("name", k.name());
+                                          key.put("type", k.type());
+                                          key.put("default", k.defaultValue());
+                                          key.put("description", k.description());
+                                          return key;
+                                        })
+                                    .toList());
                             return m;
                           })
                       .toList()));
@@ -54,6 +69,21 @@ public class ProtocolsCommand extends AdminCommand {
               String.join(", ", p.queues()));
     }
     table.print(out());
+    ShellTable keys = new ShellTable().emptyTableText("");
+    keys.column("Key");
+    keys.column("Type");
+    keys.column("Default");
+    keys.column("Description").maxSize(60).wrap();
+    for (ProtocolStatus p : protocols) {
+      p.keys()
+          .forEach(
+              k -> keys.addRow().addContent(k.name(), k.type(), k.defaultValue(), k.description()));
+    }
+    if (protocols.stream().anyMatch(p -> !p.keys().isEmpty())) {
+      out().println();
+      out().println("Per-queue keys (etc/org.postilion.queue-*.cfg):");
+      keys.print(out());
+    }
     return null;
   }
 }

@@ -50,7 +50,7 @@ final class Harness implements AutoCloseable {
     properties.put(
         "felix.fileinstall.filename", "file:/etc/org.postilion.queue-" + domain + ".cfg");
     QueueDefinition definition = new QueueDefinition();
-    definition.activate(TypedConfig.of(QueueDefinition.Config.class, properties), properties);
+    definition.activate(TypedConfig.of(QueueDefinition.Config.class, properties), properties, null);
     return definition;
   }
 
