@@ -1,6 +1,7 @@
 package org.postilion.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
@@ -10,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.After;
@@ -20,6 +22,7 @@ import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
 import org.postilion.testkit.SmtpClient;
 import org.postilion.testkit.TestSmtpServer;
 
@@ -32,7 +35,7 @@ import org.postilion.testkit.TestSmtpServer;
 @ExamReactorStrategy(PerClass.class)
 public class EventStreamIT extends PostilionTestSupport {
   private static final String WEBHOOK_PORT_PROPERTY = "postilion.itest.webhook.port";
-  private static final String WEBHOOK_CFG = "etc/org.postilion.queue.events.webhook-itest.cfg";
+  private static final String WEBHOOK_CFG = "etc/org.postilion.events.webhook-itest.cfg";
   private static final String MAILDIR_CFG = "etc/org.postilion.queue-itest-events.cfg";
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -202,5 +205,54 @@ public class EventStreamIT extends PostilionTestSupport {
                   && recordsFor("Delivery", recipient).size() == 1);
     }
     await("the recovery logged", WAIT, () -> karafLog().contains("Event webhook itest reaches"));
+  }
+
+  /**
+   * The events bundle stopped while mail flows (an update, an operator): its subscribers are
+   * durable, so the records made meanwhile are written to the log and sent to the webhook, once
+   * each, when it starts again.
+   */
+  @Test
+  public void stoppingTheEventsBundleWhileMailFlowsLosesNoRecord() throws Exception {
+    Bundle events = bundle("org.postilion.events");
+    List<String> recipients = List.of("jan@events.test", "kim@events.test", "lea@events.test");
+    events.stop();
+    try {
+      for (String recipient : recipients) {
+        assertTrue(send(recipient).startsWith("250 "));
+      }
+      for (String recipient : recipients) {
+        String user = recipient.substring(0, recipient.indexOf('@'));
+        Path box = data().resolve("itest-maildir").resolve(user);
+        await(
+            "the message for " + recipient + " delivered",
+            WAIT,
+            () -> newMessages(box).size() == 1);
+      }
+      for (String recipient : recipients) {
+        assertFalse(hasRecord("Delivery", recipient, ""));
+        assertTrue(recordsFor("Delivery", recipient).isEmpty());
+      }
+    } finally {
+      events.start();
+    }
+    for (String recipient : recipients) {
+      await(
+          "the Reception and Delivery of " + recipient + " in the log and at the endpoint",
+          WAIT,
+          () ->
+              hasRecord("Delivery", recipient, "\"delivery_protocol\":\"maildir\"")
+                  && hasRecord("Reception", recipient, "")
+                  && recordsFor("Reception", recipient).size() == 1
+                  && recordsFor("Delivery", recipient).size() == 1);
+      assertEquals(
+          recipient,
+          1,
+          eventLog()
+              .lines()
+              .filter(l -> l.contains("\"type\":\"Delivery\""))
+              .filter(l -> l.contains("\"recipient\":\"" + recipient + "\""))
+              .count());
+    }
   }
 }

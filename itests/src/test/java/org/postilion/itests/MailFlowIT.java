@@ -85,6 +85,7 @@ public class MailFlowIT extends PostilionTestSupport {
             "org.postilion.api",
             "org.postilion.spool",
             "org.postilion.queue",
+            "org.postilion.events",
             "org.postilion.smtp.ingress",
             "org.postilion.delivery.maildir",
             "org.postilion.delivery.smtp",

@@ -435,8 +435,18 @@ public class QueueManager implements Reception, QueueAdmin {
       cardinality = ReferenceCardinality.MULTIPLE,
       policy = ReferencePolicy.DYNAMIC,
       policyOption = ReferencePolicyOption.GREEDY)
-  void addListener(EventListener listener) {
-    bus.subscribe(listener);
+  void addListener(EventListener listener, Map<String, Object> properties) {
+    Object durable = properties.get(EventListener.SUBSCRIBER);
+    if (durable == null || durable.toString().isBlank()) {
+      bus.subscribe(listener);
+      return;
+    }
+    String name = durable.toString().trim();
+    String pid = String.valueOf(properties.get("service.pid"));
+    if (pid.contains("~")) {
+      name += "-" + pid.substring(pid.indexOf('~') + 1);
+    }
+    bus.subscribe(listener, name);
   }
 
   void removeListener(EventListener listener) {

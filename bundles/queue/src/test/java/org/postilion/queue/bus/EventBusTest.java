@@ -1,6 +1,7 @@
 package org.postilion.queue.bus;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -14,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postilion.api.delivery.Response;
+import org.postilion.api.event.EventListener;
 import org.postilion.api.event.EventRecord;
 import org.postilion.api.event.EventType;
 
@@ -46,7 +48,7 @@ class EventBusTest {
   @Test
   void aSubscriberThatFallsBehindGetsEveryRecordInOrderFromDiskWithoutHoldingUpPublishers()
       throws Exception {
-    EventBus bus = new EventBus(folder, 10);
+    EventBus bus = new EventBus(folder, 10, EventBus.MAX_WAITING_BYTES);
     CountDownLatch blocked = new CountDownLatch(1);
     List<EventRecord> slow = new CopyOnWriteArrayList<>();
     List<EventRecord> fast = new CopyOnWriteArrayList<>();
@@ -95,6 +97,72 @@ class EventBusTest {
       bus.publish(record(i));
     }
     awaitSize(good, 5);
+    bus.close();
+  }
+
+  /**
+   * A durable subscriber that goes away (its bundle stopped) and comes back gets every record made
+   * meanwhile, in order, from memory and from disk; one still away at stop gets them in the next
+   * run.
+   */
+  @Test
+  void aDurableSubscriberGetsTheRecordsMadeWhileItWasAwayEvenAcrossARestart() throws Exception {
+    EventBus bus = new EventBus(folder, 10, EventBus.MAX_WAITING_BYTES);
+    List<EventRecord> first = new CopyOnWriteArrayList<>();
+    EventListener firstLog = first::add;
+    bus.subscribe(firstLog, "event-log");
+    bus.publish(record(0));
+    awaitSize(first, 1);
+    bus.unsubscribe(firstLog);
+    for (int i = 1; i <= 50; i++) {
+      bus.publish(record(i));
+    }
+    assertEquals(50, bus.backlog());
+    assertEquals(1, first.size());
+
+    List<EventRecord> second = new CopyOnWriteArrayList<>();
+    EventListener secondLog = second::add;
+    bus.subscribe(secondLog, "event-log");
+    awaitSize(second, 50);
+    for (int i = 0; i < 50; i++) {
+      assertEquals("m" + (i + 1), second.get(i).id());
+    }
+
+    // Away at stop: 30 records, 10 in memory and 20 on disk, are kept for the next run.
+    bus.unsubscribe(secondLog);
+    for (int i = 51; i <= 80; i++) {
+      bus.publish(record(i));
+    }
+    bus.close();
+    assertTrue(Files.size(folder.resolve("durable-event-log.spill")) > 0);
+
+    EventBus next = new EventBus(folder, 10, EventBus.MAX_WAITING_BYTES);
+    next.publish(record(81));
+    List<EventRecord> third = new CopyOnWriteArrayList<>();
+    next.subscribe(third::add, "event-log");
+    awaitSize(third, 31);
+    for (int i = 0; i < 31; i++) {
+      assertEquals("m" + (i + 51), third.get(i).id());
+    }
+    next.close();
+    assertFalse(Files.exists(folder.resolve("durable-event-log.spill")));
+  }
+
+  @Test
+  void recordsForADurableSubscriberAwayTooLongAreDroppedPastTheLimit() throws Exception {
+    EventBus bus = new EventBus(folder, 2, 2_000);
+    List<EventRecord> log = new CopyOnWriteArrayList<>();
+    EventListener away = log::add;
+    bus.subscribe(away, "event-log");
+    bus.unsubscribe(away);
+    for (int i = 0; i < 200; i++) {
+      bus.publish(record(i));
+    }
+    long waiting = bus.backlog();
+    assertTrue(waiting > 2 && waiting < 200, "waiting: " + waiting);
+    bus.subscribe(log::add, "event-log");
+    awaitSize(log, (int) waiting);
+    assertEquals("m0", log.get(0).id());
     bus.close();
   }
 

@@ -38,7 +38,7 @@ final class Harness implements AutoCloseable {
         (domain, site) -> shaping,
         policies);
     manager.addDefinition(definition("*", Map.of("protocol", "fake", "retry.interval", "1h")));
-    manager.addListener(records::add);
+    manager.addListener(records::add, Map.of());
     Map<String, Object> settings = new HashMap<>(managerSettings);
     manager.activate(TypedConfig.of(QueueManager.Config.class, settings));
     manager.addProtocol("fake", protocol, "test");

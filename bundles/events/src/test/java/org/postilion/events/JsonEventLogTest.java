@@ -1,4 +1,4 @@
-package org.postilion.queue.events;
+package org.postilion.events;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

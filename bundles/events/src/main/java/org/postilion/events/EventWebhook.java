@@ -1,4 +1,4 @@
-package org.postilion.queue.events;
+package org.postilion.events;
 
 import java.io.IOException;
 import java.net.URI;
@@ -32,13 +32,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Posts event records to an HTTP endpoint as JSON arrays, configured by a file alone ({@code
- * etc/org.postilion.queue.events.webhook-<name>.cfg}). Records go to an on-disk journal first and a
+ * etc/org.postilion.events.webhook-<name>.cfg}). Records go to an on-disk journal first and a
  * thread of its own sends them, so mail flow never waits for the endpoint; while it is down or
  * failing, records pile up on disk and are sent, in order, once it answers 2xx again.
  */
 @Component(
     service = EventListener.class,
-    configurationPid = "org.postilion.queue.events.webhook",
+    // Durable, per configuration: records made while this bundle is stopped are sent when it
+    // returns.
+    property = EventListener.SUBSCRIBER + "=webhook",
+    configurationPid = "org.postilion.events.webhook",
     configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = EventWebhook.Config.class, factory = true)
 public class EventWebhook implements EventListener {
@@ -119,7 +122,7 @@ public class EventWebhook implements EventListener {
         folder);
   }
 
-  /** The cfg file's suffix: {@code org.postilion.queue.events.webhook-<name>.cfg}. */
+  /** The cfg file's suffix: {@code org.postilion.events.webhook-<name>.cfg}. */
   private static String nameOf(Map<String, Object> properties) {
     Object file = properties.get("felix.fileinstall.filename");
     if (file != null) {

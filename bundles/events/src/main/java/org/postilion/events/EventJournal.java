@@ -1,4 +1,4 @@
-package org.postilion.queue.events;
+package org.postilion.events;
 
 import java.io.BufferedWriter;
 import java.io.IOException;

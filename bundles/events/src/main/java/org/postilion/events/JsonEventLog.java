@@ -1,4 +1,4 @@
-package org.postilion.queue.events;
+package org.postilion.events;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
 @Component(
     service = EventListener.class,
     immediate = true,
-    configurationPid = "org.postilion.queue.events")
+    // Durable: records made while this bundle is stopped are written when it returns.
+    property = EventListener.SUBSCRIBER + "=event-log",
+    configurationPid = "org.postilion.events")
 @Designate(ocd = JsonEventLog.Config.class)
 public class JsonEventLog implements EventListener {
   private static final Logger LOG = LoggerFactory.getLogger(JsonEventLog.class);

@@ -1,4 +1,4 @@
-package org.postilion.queue.events;
+package org.postilion.events;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -69,7 +69,7 @@ class EventWebhookTest {
     String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/events";
     sink.activate(
         config(url, types),
-        Map.of("felix.fileinstall.filename", "file:/etc/org.postilion.queue.events.webhook-t.cfg"));
+        Map.of("felix.fileinstall.filename", "file:/etc/org.postilion.events.webhook-t.cfg"));
     return sink;
   }
 
