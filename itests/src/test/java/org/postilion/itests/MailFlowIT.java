@@ -86,6 +86,7 @@ public class MailFlowIT extends PostilionTestSupport {
             "org.postilion.spool",
             "org.postilion.queue",
             "org.postilion.events",
+            "org.postilion.shell",
             "org.postilion.smtp.ingress",
             "org.postilion.delivery.maildir",
             "org.postilion.delivery.smtp",

@@ -1,4 +1,4 @@
-package org.postilion.queue.shell;
+package org.postilion.shell;
 
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package org.postilion.queue.shell;
+package org.postilion.shell;
 
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;

@@ -1,4 +1,4 @@
-package org.postilion.queue.shell;
+package org.postilion.shell;
 
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Option;
