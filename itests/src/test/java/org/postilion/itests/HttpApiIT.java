@@ -128,7 +128,7 @@ public class HttpApiIT extends PostilionTestSupport {
             """
                 .formatted("x".repeat(120), Base64.getEncoder().encodeToString(pdf)));
     assertEquals(response.body(), 200, response.statusCode());
-    assertTrue(response.body(), response.body().contains("\"success_count\" : 1"));
+    assertTrue(response.body(), response.body().contains("\"success_count\":1"));
 
     Path box = maildir(null, "mime", "zoe");
     await("the message in " + box, WAIT, () -> newMessages(box).size() == 1);
@@ -216,7 +216,7 @@ public class HttpApiIT extends PostilionTestSupport {
                 .build(),
             BodyHandlers.ofString());
     assertEquals(response.body(), 200, response.statusCode());
-    assertTrue(response.body(), response.body().contains("\"success_count\" : 2"));
+    assertTrue(response.body(), response.body().contains("\"success_count\":2"));
     for (String user : List.of("raw", "raw2")) {
       Path box = maildir(null, "raw", user);
       await("the message in " + box, WAIT, () -> newMessages(box).size() == 1);
@@ -386,15 +386,20 @@ public class HttpApiIT extends PostilionTestSupport {
     await(
         "the held recipient in the summary",
         WAIT,
-        () -> body("/api/admin/queue-summary/v1").contains("\"name\" : \"" + queue + "\""));
+        () -> body("/api/admin/queue-summary/v1").contains("\"name\":\"" + queue + "\""));
     String summary = body("/api/admin/queue-summary/v1");
-    assertTrue(summary, summary.contains("\"state\" : \"suspended\""));
+    assertTrue(summary, summary.contains("\"state\":\"suspended\""));
     String listed = body("/api/admin/inspect-sched-q/v1?tenant=acme&campaign=hold");
-    assertTrue(listed, listed.contains("\"recipient\" : \"held@http.test\""));
+    assertTrue(listed, listed.contains("\"recipient\":\"held@http.test\""));
     String messageId = field(listed, "message_id");
     String inspected = body("/api/admin/inspect-message/v1?id=" + messageId);
-    assertTrue(inspected, inspected.contains("\"sender\" : \"a@example.com\""));
+    assertTrue(inspected, inspected.contains("\"sender\":\"a@example.com\""));
     assertTrue(inspected, inspected.contains("Subject: held"));
+    // One object, one set of fields: the console's --json is the admin API's answer.
+    assertEquals(inspected.trim(), shell("mta:message-show --json " + messageId).trim());
+    assertEquals(
+        body("/api/admin/inspect-sched-q/v1?queue=" + queue).trim(),
+        shell("mta:queue-list --json --queue " + queue).trim());
     assertEquals(404, get("/api/admin/inspect-message/v1?id=nosuch", null).statusCode());
     assertTrue(metrics().contains("scheduled_count{queue=\"" + queue + "\"} 1"));
 
@@ -415,9 +420,9 @@ public class HttpApiIT extends PostilionTestSupport {
             "/api/admin/suspend-ready-q/v1",
             "{\"name\": \"mx.example.net\", \"duration\": \"1h\", \"reason\": \"itest\"}");
     assertEquals(readyHeld.body(), 200, readyHeld.statusCode());
-    assertTrue(readyHeld.body(), readyHeld.body().contains("\"kind\" : \"SUSPEND_READY\""));
+    assertTrue(readyHeld.body(), readyHeld.body().contains("\"kind\":\"SUSPEND_READY\""));
     String readyId = field(readyHeld.body(), "id");
-    assertTrue(body("/api/admin/suspend/v1").contains("\"site\" : \"mx.example.net\""));
+    assertTrue(body("/api/admin/suspend/v1").contains("\"site\":\"mx.example.net\""));
     assertEquals(200, send("DELETE", "/api/admin/suspend/v1?id=" + readyId, null).statusCode());
     assertFalse(body("/api/admin/suspend/v1").contains(readyId));
     assertEquals(
@@ -453,24 +458,23 @@ public class HttpApiIT extends PostilionTestSupport {
         "the delayed gauge",
         WAIT,
         () -> metrics().contains("delayed_count{queue=\"retry.http.test\"} 1"));
-    assertTrue(body("/api/admin/protocols/v1").contains("\"name\" : \"maildir\""));
+    assertTrue(body("/api/admin/protocols/v1").contains("\"name\":\"maildir\""));
     HttpResponse<String> retried =
         post("/api/admin/retry-now/v1", "{\"domain\": \"retry.http.test\"}");
     assertEquals(retried.body(), 200, retried.statusCode());
-    assertTrue(retried.body(), retried.body().contains("\"recipients\" : 1"));
+    assertTrue(retried.body(), retried.body().contains("\"recipients\":1"));
     await(
         "the second attempt over and its retry scheduled",
         WAIT,
         () -> {
           String waiting = body("/api/admin/inspect-sched-q/v1?domain=retry.http.test");
-          return waiting.contains("\"attempts\" : 2")
-              && waiting.contains("\"state\" : \"scheduled\"");
+          return waiting.contains("\"attempts\":2") && waiting.contains("\"state\":\"scheduled\"");
         });
     // Rebind applies the configuration in force now to waiting mail (held mail stays held).
     HttpResponse<String> rebound =
         post("/api/admin/rebind/v1", "{\"domain\": \"retry.http.test\", \"reason\": \"moved\"}");
     assertEquals(rebound.body(), 200, rebound.statusCode());
-    assertTrue(rebound.body(), rebound.body().contains("\"recipients\" : 1"));
+    assertTrue(rebound.body(), rebound.body().contains("\"recipients\":1"));
     await(
         "an AdminRebind record",
         WAIT,
@@ -701,14 +705,14 @@ public class HttpApiIT extends PostilionTestSupport {
     HttpResponse<String> noRecipients =
         post("/api/inject/v1", "{\"envelope_sender\": \"a@example.com\", \"content\": \"x\"}");
     assertEquals(400, noRecipients.statusCode());
-    assertTrue(noRecipients.body(), noRecipients.body().contains("\"field\" : \"recipients\""));
+    assertTrue(noRecipients.body(), noRecipients.body().contains("\"field\":\"recipients\""));
 
     HttpResponse<String> badSender =
         post(
             "/api/inject/v1",
             "{\"envelope_sender\": \"a@@x\", \"recipients\": [{\"email\": \"b@http.test\"}], \"content\": \"x\"}");
     assertEquals(400, badSender.statusCode());
-    assertTrue(badSender.body(), badSender.body().contains("\"field\" : \"envelope_sender\""));
+    assertTrue(badSender.body(), badSender.body().contains("\"field\":\"envelope_sender\""));
 
     // One good recipient, one invalid address, one unknown variable: only the good one is queued.
     HttpResponse<String> partial =
@@ -722,8 +726,8 @@ public class HttpApiIT extends PostilionTestSupport {
              "content": {"subject": "Hi {{ name }}", "headers": {"X-Campaign": "partial"}, "text_body": "x"}}
             """);
     assertEquals(422, partial.statusCode());
-    assertTrue(partial.body(), partial.body().contains("\"success_count\" : 1"));
-    assertTrue(partial.body(), partial.body().contains("\"fail_count\" : 2"));
+    assertTrue(partial.body(), partial.body().contains("\"success_count\":1"));
+    assertTrue(partial.body(), partial.body().contains("\"fail_count\":2"));
     assertTrue(partial.body(), partial.body().contains("recipients[1].email"));
     assertTrue(partial.body(), partial.body().contains("unknown template variable 'name'"));
     await(
@@ -741,7 +745,7 @@ public class HttpApiIT extends PostilionTestSupport {
                 .build(),
             BodyHandlers.ofString());
     assertEquals(400, noSender.statusCode());
-    assertTrue(noSender.body(), noSender.body().contains("\"field\" : \"envelope_sender\""));
+    assertTrue(noSender.body(), noSender.body().contains("\"field\":\"envelope_sender\""));
     HttpResponse<String> notAMessage =
         client.send(
             request("/api/inject/raw/v1?envelope_sender=a%40example.com&recipient=b%40http.test")
@@ -888,7 +892,7 @@ public class HttpApiIT extends PostilionTestSupport {
 
   /** The first string value of a JSON field in a pretty-printed body. */
   private static String field(String json, String name) {
-    Matcher m = Pattern.compile("\"" + name + "\" : \"([^\"]+)\"").matcher(json);
+    Matcher m = Pattern.compile("\"" + name + "\":\"([^\"]+)\"").matcher(json);
     assertTrue(json, m.find());
     return m.group(1);
   }

@@ -111,13 +111,14 @@ public class QueueAdminIT extends PostilionTestSupport {
       String json = shell("mta:queue-summary --json");
       assertTrue(
           json,
-          json.contains("{\"queue\":\"spring:acme@ops.test\",\"protocol\":\"smtp\",\"count\":2,"));
+          json.contains(
+              "{\"name\":\"spring:acme@ops.test\",\"protocol\":\"smtp\",\"recipients\":2,"));
 
       String list = shell("mta:queue-list --tenant acme --campaign spring");
       assertTrue(
           list,
           list.contains(id) && list.contains("ann@ops.test") && list.contains("bob@ops.test"));
-      assertTrue(shell("mta:queue-list --json --limit 1").startsWith("[{\"id\":"));
+      assertTrue(shell("mta:queue-list --json --limit 1").startsWith("[{\"message_id\":"));
 
       String show = shell("mta:message-show " + id);
       assertTrue(show, show.contains("Id:        " + id));

@@ -8,8 +8,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
-import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -26,6 +24,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.event.EventListener;
 import org.postilion.api.event.EventRecord;
+import org.postilion.api.net.HttpHeaders;
 import org.postilion.api.queue.Durations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -145,23 +144,16 @@ public class EventWebhook implements EventListener {
     if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme())) {
       throw new IllegalArgumentException("url must be http:// or https://: " + config.url());
     }
-    Map<String, String> headers =
-        Stream.of(config.headers().split(";"))
-            .filter(h -> h.contains(":"))
-            .collect(
-                Collectors.toMap(
-                    h -> h.substring(0, h.indexOf(':')).trim(),
-                    h -> h.substring(h.indexOf(':') + 1).trim(),
-                    (first, second) -> second,
-                    HashMap::new));
-    if (!config.auth_bearer().isBlank()) {
-      headers.put("Authorization", "Bearer " + config.auth_bearer().trim());
-    } else if (!config.auth_user().isBlank()) {
-      String credentials = config.auth_user() + ":" + config.auth_password();
-      headers.put(
-          "Authorization",
-          "Basic "
-              + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+    Map<String, String> headers;
+    try {
+      headers = HttpHeaders.parse(config.headers());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("key headers: " + e.getMessage(), e);
+    }
+    String authorization =
+        HttpHeaders.authorization(config.auth_bearer(), config.auth_user(), config.auth_password());
+    if (authorization != null) {
+      headers.put("Authorization", authorization);
     }
     Set<String> types =
         Stream.of(config.types().split(","))

@@ -11,6 +11,7 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
+import org.postilion.api.json.Json;
 import org.postilion.api.reception.LocalListener;
 
 @Service
@@ -40,7 +41,7 @@ public class ListenersCommand extends AdminCommand {
                           l -> {
                             Map<String, Object> m = new LinkedHashMap<>();
                             m.put("name", l.name());
-                            m.put("address", l.boundAddress().toString());
+                            m.put("address", String.valueOf(l.boundAddress()));
                             m.put("refusals", l.refusalCounts());
                             return m;
                           })

@@ -1,8 +1,6 @@
 package org.postilion.shell;
 
 import java.io.PrintStream;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
@@ -11,6 +9,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.postilion.api.admin.MessageDetails;
 import org.postilion.api.admin.QueuedRecipient;
+import org.postilion.api.json.Json;
 
 @Service
 @Command(
@@ -33,17 +32,8 @@ public class MessageShowCommand extends AdminCommand {
             .message(id)
             .orElseThrow(() -> new IllegalArgumentException("no message " + id + " is queued"));
     if (json) {
-      Map<String, Object> document = new LinkedHashMap<>();
-      document.put("id", message.id());
-      document.put("sender", message.sender());
-      document.put("created", Views.time(message.created()));
-      document.put("size", message.size());
-      document.put("tenant", message.tenant());
-      document.put("campaign", message.campaign());
-      document.put("reception_protocol", message.receptionProtocol());
-      document.put("recipients", message.recipients().stream().map(Views::map).toList());
-      document.put("headers", message.headers());
-      out().println(Json.write(document));
+      // The admin API's inspect-message, field for field.
+      out().println(Json.write(message));
       return null;
     }
     PrintStream out = out();

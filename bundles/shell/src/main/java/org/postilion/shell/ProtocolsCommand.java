@@ -1,13 +1,12 @@
 package org.postilion.shell;
 
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.postilion.api.admin.ProtocolStatus;
+import org.postilion.api.json.Json;
 
 @Service
 @Command(
@@ -25,33 +24,8 @@ public class ProtocolsCommand extends AdminCommand {
   Object run() {
     List<ProtocolStatus> protocols = admin.protocols();
     if (json) {
-      out()
-          .println(
-              Json.write(
-                  protocols.stream()
-                      .map(
-                          p -> {
-                            Map<String, Object> m = new LinkedHashMap<>();
-                            m.put("protocol", p.name());
-                            m.put("installed", p.installed());
-                            m.put("provider", p.provider());
-                            m.put("queues", p.queues());
-                            m.put(
-                                "keys",
-                                p.keys().stream()
-                                    .map(
-                                        k -> {
-                                          Map<String, Object> key = new LinkedHashMap<>();
-                                          key.put("name", k.name());
-                                          key.put("type", k.type());
-                                          key.put("default", k.defaultValue());
-                                          key.put("description", k.description());
-                                          return key;
-                                        })
-                                    .toList());
-                            return m;
-                          })
-                      .toList()));
+      // The admin API's protocols, field for field.
+      out().println(Json.write(protocols));
       return null;
     }
     ShellTable table = new ShellTable().emptyTableText("no delivery protocols");

@@ -6,6 +6,7 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.postilion.api.admin.QueuedRecipient;
+import org.postilion.api.json.Json;
 
 @Service
 @Command(
@@ -24,7 +25,7 @@ public class QueueListCommand extends SelectorCommand {
   Object run() {
     List<QueuedRecipient> found = admin.list(hasSelector() ? selector() : null, limit);
     if (json) {
-      out().println(Json.write(found.stream().map(Views::map).toList()));
+      out().println(Json.write(found));
       return null;
     }
     ShellTable table = new ShellTable().emptyTableText("no queued mail matches");

@@ -1,7 +1,5 @@
 package org.postilion.shell;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
@@ -9,6 +7,7 @@ import org.apache.karaf.shell.support.table.ShellTable;
 import org.postilion.api.admin.QueueSummary;
 import org.postilion.api.admin.ReadyQueueStatus;
 import org.postilion.api.admin.ScheduledQueueStatus;
+import org.postilion.api.json.Json;
 
 @Service
 @Command(
@@ -24,10 +23,8 @@ public class QueueSummaryCommand extends AdminCommand {
   Object run() {
     QueueSummary summary = admin.summary();
     if (json) {
-      Map<String, Object> document = new LinkedHashMap<>();
-      document.put("scheduled", summary.scheduled().stream().map(Views::map).toList());
-      document.put("ready", summary.ready().stream().map(Views::map).toList());
-      out().println(Json.write(document));
+      // The admin API's queue-summary, field for field.
+      out().println(Json.write(summary));
       return null;
     }
     ShellTable scheduled = new ShellTable().emptyTableText("no queued mail");

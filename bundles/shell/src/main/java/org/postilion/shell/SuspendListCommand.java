@@ -6,6 +6,7 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.postilion.api.admin.AdminAction;
+import org.postilion.api.json.Json;
 
 @Service
 @Command(scope = "mta", name = "suspend-list", description = "The suspensions in force")
@@ -22,7 +23,7 @@ public class SuspendListCommand extends AdminCommand {
 
   void print(List<AdminAction> actions, String none) {
     if (json) {
-      out().println(Json.write(actions.stream().map(Views::map).toList()));
+      out().println(Json.write(actions));
       return;
     }
     ShellTable table = new ShellTable().emptyTableText(none);

@@ -3,6 +3,7 @@ package org.postilion.api.delivery;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import org.postilion.api.json.Json;
 import org.postilion.api.queue.Durations;
 
 /**
@@ -19,7 +20,7 @@ import org.postilion.api.queue.Durations;
  * @param check refuses a malformed value with an {@link IllegalArgumentException}
  */
 public record ProtocolKey(
-    String name, String type, String defaultValue, String description, Check check) {
+    String name, String type, String defaultValue, String description, @Json.Omit Check check) {
 
   /** Parses a value the way the protocol will, throwing when it cannot. */
   @FunctionalInterface

@@ -1,10 +1,12 @@
 package org.postilion.api.event;
 
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import org.postilion.api.delivery.PeerAddress;
 import org.postilion.api.delivery.Response;
+import org.postilion.api.json.Json;
 
 /**
  * One state change of one message and recipient, with KumoMTA's field names in its JSON form.
@@ -43,43 +45,47 @@ public record EventRecord(
     meta = meta == null ? Map.of() : Map.copyOf(meta);
   }
 
-  /** The record as one line of JSON. */
+  /** The record as one line of JSON, in KumoMTA's field names; unknown fields are left out. */
   public String toJson() {
-    JsonWriter json = new JsonWriter();
-    json.field("type", type.recordName())
-        .field("id", id)
-        .field("sender", sender)
-        .field("recipient", recipient)
-        .field("queue", queue)
-        .field("site", site)
-        .field("size", size);
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("type", type.recordName());
+    put(json, "id", id);
+    put(json, "sender", sender);
+    put(json, "recipient", recipient);
+    put(json, "queue", queue);
+    put(json, "site", site);
+    json.put("size", size);
     if (response != null) {
-      json.object("response")
-          .field("code", response.code())
-          .field("enhanced_code", response.enhancedCode())
-          .field("content", response.content())
-          .end();
+      Map<String, Object> reply = new LinkedHashMap<>();
+      reply.put("code", response.code());
+      put(reply, "enhanced_code", response.enhancedCode());
+      put(reply, "content", response.content());
+      json.put("response", reply);
     }
     if (peerAddress != null) {
-      json.object("peer_address")
-          .field("name", peerAddress.name())
-          .field("addr", peerAddress.addr())
-          .end();
+      Map<String, Object> peer = new LinkedHashMap<>();
+      put(peer, "name", peerAddress.name());
+      put(peer, "addr", peerAddress.addr());
+      json.put("peer_address", peer);
     }
-    json.field("timestamp", timestamp == null ? null : timestamp.toString())
-        .field("created", created == null ? null : created.toString())
-        .field("num_attempts", numAttempts)
-        .field("tenant", tenant)
-        .field("campaign", campaign)
-        .field("delivery_protocol", deliveryProtocol)
-        .field("reception_protocol", receptionProtocol)
-        .field("tls_protocol_version", tlsProtocolVersion)
-        .field("tls_cipher", tlsCipher);
+    put(json, "timestamp", timestamp);
+    put(json, "created", created);
+    json.put("num_attempts", numAttempts);
+    put(json, "tenant", tenant);
+    put(json, "campaign", campaign);
+    put(json, "delivery_protocol", deliveryProtocol);
+    put(json, "reception_protocol", receptionProtocol);
+    put(json, "tls_protocol_version", tlsProtocolVersion);
+    put(json, "tls_cipher", tlsCipher);
     if (!meta.isEmpty()) {
-      json.object("meta");
-      new TreeMap<>(meta).forEach(json::field);
-      json.end();
+      json.put("meta", new TreeMap<>(meta));
     }
-    return json.finish();
+    return Json.write(json);
+  }
+
+  private static void put(Map<String, Object> json, String name, Object value) {
+    if (value != null) {
+      json.put(name, value);
+    }
   }
 }

@@ -1,15 +1,15 @@
 package org.postilion.delivery.webhook;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.james.mime4j.codec.DecodeMonitor;
 import org.apache.james.mime4j.codec.DecoderUtil;
 import org.apache.james.mime4j.dom.Body;
@@ -21,6 +21,7 @@ import org.apache.james.mime4j.dom.TextBody;
 import org.apache.james.mime4j.message.DefaultMessageBuilder;
 import org.apache.james.mime4j.stream.Field;
 import org.apache.james.mime4j.stream.MimeConfig;
+import org.postilion.api.json.Json;
 
 /**
  * A message as JSON for webhook receivers that do not want to parse MIME: the envelope, the header
@@ -28,8 +29,6 @@ import org.apache.james.mime4j.stream.MimeConfig;
  * in base64.
  */
 final class JsonMessage {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private JsonMessage() {}
 
   static byte[] of(String messageId, String sender, List<String> recipients, byte[] content)
@@ -38,25 +37,28 @@ final class JsonMessage {
     builder.setMimeEntityConfig(MimeConfig.PERMISSIVE);
     builder.setDecodeMonitor(DecodeMonitor.SILENT);
     Message message = builder.parseMessage(new ByteArrayInputStream(content));
-    ObjectNode root = JSON.createObjectNode();
-    ObjectNode envelope = root.putObject("envelope");
+    Map<String, Object> root = new LinkedHashMap<>();
+    Map<String, Object> envelope = new LinkedHashMap<>();
     envelope.put("id", messageId);
     envelope.put("sender", sender);
-    recipients.forEach(envelope.putArray("recipients")::add);
-    ArrayNode headers = root.putArray("headers");
+    envelope.put("recipients", recipients);
+    root.put("envelope", envelope);
+    List<Map<String, Object>> headers = new ArrayList<>();
     for (Field field : message.getHeader().getFields()) {
-      headers
-          .addObject()
-          .put("name", field.getName())
-          .put("value", DecoderUtil.decodeEncodedWords(field.getBody(), DecodeMonitor.SILENT));
+      Map<String, Object> header = new LinkedHashMap<>();
+      header.put("name", field.getName());
+      header.put("value", DecoderUtil.decodeEncodedWords(field.getBody(), DecodeMonitor.SILENT));
+      headers.add(header);
     }
-    ArrayNode attachments = JSON.createArrayNode();
+    root.put("headers", headers);
+    List<Map<String, Object>> attachments = new ArrayList<>();
     walk(message, root, attachments);
-    root.set("attachments", attachments);
-    return JSON.writeValueAsBytes(root);
+    root.put("attachments", attachments);
+    return Json.write(root).getBytes(StandardCharsets.UTF_8);
   }
 
-  private static void walk(Entity entity, ObjectNode root, ArrayNode attachments)
+  private static void walk(
+      Entity entity, Map<String, Object> root, List<Map<String, Object>> attachments)
       throws IOException {
     Body body = entity.getBody();
     if (body instanceof Multipart multipart) {
@@ -69,15 +71,16 @@ final class JsonMessage {
     if (!attached
         && body instanceof TextBody text
         && entity.getMimeType().equals("text/plain")
-        && !root.has("text")) {
+        && !root.containsKey("text")) {
       root.put("text", read(text, entity.getCharset()));
     } else if (!attached
         && body instanceof TextBody text
         && entity.getMimeType().equals("text/html")
-        && !root.has("html")) {
+        && !root.containsKey("html")) {
       root.put("html", read(text, entity.getCharset()));
     } else if (body instanceof SingleBody single) {
-      ObjectNode attachment = attachments.addObject();
+      Map<String, Object> attachment = new LinkedHashMap<>();
+      attachments.add(attachment);
       attachment.put("content_type", entity.getMimeType());
       attachment.put("file_name", entity.getFilename());
       Field contentId = entity.getHeader().getField("Content-ID");

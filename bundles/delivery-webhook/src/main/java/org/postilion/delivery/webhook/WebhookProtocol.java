@@ -3,9 +3,7 @@ package org.postilion.delivery.webhook;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +25,7 @@ import org.postilion.api.delivery.ProtocolKey;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.delivery.Site;
 import org.postilion.api.egress.EgressSource;
+import org.postilion.api.net.HttpHeaders;
 import org.postilion.api.queue.Durations;
 import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.route.EndpointRequests;
@@ -67,7 +66,7 @@ public class WebhookProtocol implements DeliveryProtocol {
               "headers",
               "",
               "extra request headers: Name: value; Name: value",
-              WebhookProtocol::checkHeaders),
+              HttpHeaders::parse),
           ProtocolKey.text(BEARER, "", "token sent as Authorization: Bearer"),
           ProtocolKey.text(USER, "", "user for HTTP Basic authentication"),
           ProtocolKey.text(PASSWORD, "", "password for HTTP Basic authentication"),
@@ -90,18 +89,6 @@ public class WebhookProtocol implements DeliveryProtocol {
         || !("http".equalsIgnoreCase(target.getScheme())
             || "https".equalsIgnoreCase(target.getScheme()))) {
       throw new IllegalArgumentException("not an http:// or https:// URL with a host: " + url);
-    }
-  }
-
-  private static void checkHeaders(String headers) {
-    for (String header : headers.split(";")) {
-      if (header.isBlank()) {
-        continue;
-      }
-      int colon = header.indexOf(':');
-      if (colon <= 0 || !header.substring(0, colon).trim().matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
-        throw new IllegalArgumentException("not a 'Name: value' header: '" + header.trim() + "'");
-      }
     }
   }
 
@@ -181,33 +168,18 @@ public class WebhookProtocol implements DeliveryProtocol {
     headers.put("X-Postilion-Message-Id", request.messageId());
     headers.put("X-Postilion-Sender", request.sender());
     headers.put("X-Postilion-Recipients", String.join(",", request.recipients()));
-    authorization(config, headers);
-    for (String header : String.valueOf(config.properties().getOrDefault(HEADERS, "")).split(";")) {
-      int colon = header.indexOf(':');
-      if (colon > 0) {
-        headers.put(header.substring(0, colon).trim(), header.substring(colon + 1).trim());
-      }
+    String authorization =
+        HttpHeaders.authorization(
+            config.property(BEARER), config.property(USER), config.property(PASSWORD));
+    if (authorization != null) {
+      headers.put("Authorization", authorization);
     }
+    headers.putAll(HttpHeaders.parse(config.property(HEADERS)));
     return endpoints
         .request(endpoint, headers, body)
         .toCompletableFuture()
         .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
         .handle((reply, failure) -> result(request, reply, failure, peer, timeout));
-  }
-
-  private static void authorization(QueueConfig config, Map<String, String> headers) {
-    String bearer = config.property(BEARER);
-    String user = config.property(USER);
-    if (bearer != null && !bearer.isBlank()) {
-      headers.put("Authorization", "Bearer " + bearer.trim());
-    } else if (user != null && !user.isBlank()) {
-      String password = config.properties().getOrDefault(PASSWORD, "");
-      headers.put(
-          "Authorization",
-          "Basic "
-              + Base64.getEncoder()
-                  .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8)));
-    }
   }
 
   private static DeliveryResult result(

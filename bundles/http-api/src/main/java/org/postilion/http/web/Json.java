@@ -1,51 +1,26 @@
 package org.postilion.http.web;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.module.SimpleModule;
-import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.time.Duration;
-import java.time.Instant;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
 
-/** Reading and writing the API's JSON: snake_case names, ISO-8601 instants. */
+/**
+ * Reading the API's JSON (Jackson) and writing it (the server's one JSON writer, {@link
+ * org.postilion.api.json.Json}: snake_case names, ISO-8601 instants).
+ */
 public final class Json {
-  public static final ObjectMapper MAPPER = mapper();
+  /** Reads request bodies; answers are written by the server's one writer. */
+  public static final ObjectMapper MAPPER = new ObjectMapper();
 
   private Json() {}
-
-  private static ObjectMapper mapper() {
-    SimpleModule time = new SimpleModule("postilion-time");
-    time.addSerializer(Instant.class, new ToStringSerializer<>(Instant.class));
-    time.addSerializer(Duration.class, new ToStringSerializer<>(Duration.class));
-    return new ObjectMapper()
-        .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-        .registerModule(time);
-  }
-
-  private static final class ToStringSerializer<T> extends StdSerializer<T> {
-    private static final long serialVersionUID = 1L;
-
-    ToStringSerializer(Class<T> type) {
-      super(type);
-    }
-
-    @Override
-    public void serialize(T value, JsonGenerator out, SerializerProvider provider)
-        throws IOException {
-      out.writeString(value.toString());
-    }
-  }
 
   /**
    * The request body, refused with 413 beyond {@code maxBytes} whether or not the client announced
@@ -113,7 +88,8 @@ public final class Json {
 
   public static void write(HttpServletResponse response, int status, Object body)
       throws IOException {
-    byte[] bytes = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(body);
+    // The server's one writer, so that an object has the same fields here as in mta:* --json.
+    byte[] bytes = org.postilion.api.json.Json.write(body).getBytes(StandardCharsets.UTF_8);
     response.setStatus(status);
     response.setContentType("application/json");
     response.setCharacterEncoding("UTF-8");

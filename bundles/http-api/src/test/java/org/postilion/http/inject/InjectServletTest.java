@@ -144,7 +144,7 @@ class InjectServletTest {
     running.fireTimeout();
     assertEquals(503, running.await(0), running.body());
     assertTrue((System.nanoTime() - start) / 1_000_000 < 1500);
-    assertTrue(running.body().contains("\"fail_count\" : 1"), running.body());
+    assertTrue(running.body().contains("\"fail_count\":1"), running.body());
     assertTrue(running.body().contains("request_timeout"), running.body());
   }
 
@@ -163,7 +163,7 @@ class InjectServletTest {
                 + " \"content_id\": \"a\\r\\nBcc: victim@example.org\"}]}}");
     assertEquals(400, contentId.await(0), contentId.body());
     assertTrue(
-        contentId.body().contains("\"field\" : \"content.attachments[0].content_id\""),
+        contentId.body().contains("\"field\":\"content.attachments[0].content_id\""),
         contentId.body());
     for (FakeHttp http : List.of(method, macro, contentId)) {
       assertFalse(http.body().contains("Exception"), http.body());
