@@ -21,10 +21,10 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.net.Cidr;
-import org.postilion.api.security.Authenticator;
-import org.postilion.api.security.EvenTimeAuthenticator;
-import org.postilion.api.security.FailedAuthThrottle;
-import org.postilion.api.security.JaasAuthenticator;
+import org.postilion.support.security.Authenticator;
+import org.postilion.support.security.EvenTimeAuthenticator;
+import org.postilion.support.security.FailedAuthThrottle;
+import org.postilion.support.security.JaasAuthenticator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

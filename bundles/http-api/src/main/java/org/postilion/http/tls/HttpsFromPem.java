@@ -29,7 +29,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
-import org.postilion.api.tls.PemCredentials;
+import org.postilion.support.tls.PemCredentials;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

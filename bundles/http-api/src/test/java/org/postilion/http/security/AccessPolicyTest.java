@@ -13,7 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.postilion.api.security.Authenticator;
+import org.postilion.support.security.Authenticator;
 import org.postilion.testkit.TypedConfig;
 
 class AccessPolicyTest {
@@ -48,7 +48,7 @@ class AccessPolicyTest {
                 "auth.failure_window",
                 60)));
     policy.realm(
-        new org.postilion.api.security.EvenTimeAuthenticator(
+        new org.postilion.support.security.EvenTimeAuthenticator(
             REALM, java.time.Duration.ofMillis(60)));
     return policy;
   }

@@ -12,8 +12,8 @@ import org.apache.james.protocols.smtp.hook.AuthHook;
 import org.apache.james.protocols.smtp.hook.HookResult;
 import org.apache.james.protocols.smtp.hook.HookReturnCode;
 import org.postilion.api.delivery.Response;
-import org.postilion.api.security.Authenticator;
-import org.postilion.api.security.FailedAuthThrottle;
+import org.postilion.support.security.Authenticator;
+import org.postilion.support.security.FailedAuthThrottle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -5,7 +5,7 @@ import org.apache.james.protocols.api.Response;
 import org.apache.james.protocols.smtp.SMTPResponse;
 import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.core.esmtp.AuthCmdHandler;
-import org.postilion.api.security.FailedAuthThrottle;
+import org.postilion.support.security.FailedAuthThrottle;
 
 /**
  * AUTH PLAIN and LOGIN, taken only over TLS unless the listener allows plain text, and refused to

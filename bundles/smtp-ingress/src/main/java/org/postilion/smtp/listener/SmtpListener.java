@@ -38,13 +38,13 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.reception.LocalListener;
 import org.postilion.api.reception.Reception;
-import org.postilion.api.security.Authenticator;
-import org.postilion.api.security.EvenTimeAuthenticator;
-import org.postilion.api.security.FailedAuthThrottle;
-import org.postilion.api.security.JaasAuthenticator;
 import org.postilion.smtp.auth.PostilionRealm;
 import org.postilion.smtp.tls.ServerTls;
 import org.postilion.smtp.tls.TlsSettings;
+import org.postilion.support.security.Authenticator;
+import org.postilion.support.security.EvenTimeAuthenticator;
+import org.postilion.support.security.FailedAuthThrottle;
+import org.postilion.support.security.JaasAuthenticator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

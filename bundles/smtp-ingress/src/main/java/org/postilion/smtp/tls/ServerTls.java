@@ -17,7 +17,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.apache.james.protocols.netty.Encryption;
-import org.postilion.api.tls.PemCredentials;
+import org.postilion.support.tls.PemCredentials;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,4 +1,4 @@
-package org.postilion.api.tls;
+package org.postilion.support.tls;
 
 import java.io.IOException;
 import java.io.InputStream;

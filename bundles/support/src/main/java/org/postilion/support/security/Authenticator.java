@@ -1,4 +1,4 @@
-package org.postilion.api.security;
+package org.postilion.support.security;
 
 import java.util.Optional;
 import java.util.Set;

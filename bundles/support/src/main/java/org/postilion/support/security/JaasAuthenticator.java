@@ -1,4 +1,4 @@
-package org.postilion.api.security;
+package org.postilion.support.security;
 
 import java.security.Principal;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package org.postilion.api.tls;
+package org.postilion.support.tls;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,2 +1,0 @@
-/** TLS credentials from PEM files, shared by the SMTP and HTTP listeners. */
-package org.postilion.api.tls;
