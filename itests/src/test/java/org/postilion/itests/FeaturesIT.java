@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -102,5 +104,20 @@ public class FeaturesIT extends PostilionTestSupport {
     } finally {
       server.stop(0);
     }
+  }
+
+  /** A feature brings its bundle's cfg files into etc/, as Karaf Decanter's features do. */
+  @Test
+  public void aFeatureWritesItsCfgFilesIntoEtc() throws Exception {
+    Path cfg = etc().resolve("org.postilion.delivery.lmtp.cfg");
+    Files.deleteIfExists(cfg);
+    assertFalse(installed("org.postilion.delivery.lmtp"));
+    features.installFeature("postilion-delivery-lmtp");
+    await(
+        "the lmtp protocol available",
+        WAIT,
+        () -> karafLog().contains("Delivery protocol 'lmtp' is available"));
+    assertTrue(Files.isRegularFile(cfg));
+    assertTrue(Files.readString(cfg).contains("protocol=lmtp"));
   }
 }
