@@ -3,10 +3,10 @@ package org.postilion.queue.manager;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
@@ -17,9 +17,13 @@ import org.postilion.api.delivery.DeliveryProtocol;
 final class ReadyQueues implements ReadyQueue.Environment {
   private final Map<ReadyQueueKey, ReadyQueue> queues = new ConcurrentHashMap<>();
 
-  /** Protocol services that went away: no new ready queue is made for them. */
+  /**
+   * Protocol services that went away: no new ready queue is made for them. Held weakly, so that a
+   * bundle uninstalled or updated does not stay in memory through its old service object (protocols
+   * do not override equals: the map compares them by identity).
+   */
   private final Set<DeliveryProtocol> gone =
-      Collections.newSetFromMap(Collections.synchronizedMap(new IdentityHashMap<>()));
+      Collections.newSetFromMap(Collections.synchronizedMap(new WeakHashMap<>()));
 
   private final AdminActions actions;
   private final Courier courier;
