@@ -29,24 +29,38 @@ public final class DotStuffingOutput extends FilterOutputStream {
     previous = b;
   }
 
-  /** Copies runs of ordinary bytes in one write; only line ends and leading dots are special. */
+  /**
+   * Copies runs of ordinary bytes in one write; only line ends and leading dots are special. The
+   * state lives in locals while scanning: this loop sees every byte of every message sent.
+   */
   @Override
   public void write(byte[] bytes, int offset, int length) throws IOException {
-    int runStart = offset;
     int end = offset + length;
+    int runStart = offset;
+    boolean lineStart = atLineStart;
+    int last = previous;
     for (int i = offset; i < end; i++) {
       byte b = bytes[i];
-      boolean special = b == '\n' || (atLineStart && b == '.');
-      if (!special) {
-        atLineStart = false;
-        previous = b;
-        continue;
+      if (b == '\n') {
+        if (last != '\r') {
+          out.write(bytes, runStart, i - runStart);
+          out.write('\r');
+          runStart = i;
+        }
+        lineStart = true;
+      } else {
+        if (lineStart && b == '.') {
+          out.write(bytes, runStart, i - runStart);
+          out.write('.');
+          runStart = i;
+        }
+        lineStart = false;
       }
-      out.write(bytes, runStart, i - runStart);
-      write(b);
-      runStart = i + 1;
+      last = b;
     }
     out.write(bytes, runStart, end - runStart);
+    atLineStart = lineStart;
+    previous = last;
   }
 
   /** Completes the last line if needed and writes the terminating dot line. */

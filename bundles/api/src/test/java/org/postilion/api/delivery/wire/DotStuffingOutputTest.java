@@ -32,4 +32,17 @@ class DotStuffingOutputTest {
       assertEquals(".\r\n", stuff("", single));
     }
   }
+
+  /** Line ends and leading dots split across writes are seen as if written at once. */
+  @Test
+  void stateCarriesAcrossWrites() throws Exception {
+    ByteArrayOutputStream sink = new ByteArrayOutputStream();
+    DotStuffingOutput out = new DotStuffingOutput(sink);
+    for (String part : new String[] {"a\r", "\n", ".b", "\n", "", "c.", "\r\n.", ".d\n"}) {
+      byte[] bytes = part.getBytes(StandardCharsets.ISO_8859_1);
+      out.write(bytes, 0, bytes.length);
+    }
+    out.finish();
+    assertEquals("a\r\n..b\r\nc.\r\n...d\r\n.\r\n", sink.toString(StandardCharsets.ISO_8859_1));
+  }
 }
