@@ -32,7 +32,9 @@ final class ConnectionGate extends ChannelInboundHandlerAdapter {
   private final Refusals refusals;
   private final AtomicInteger open = new AtomicInteger();
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-  private final Map<InetAddress, AtomicInteger> perAddress = new ConcurrentHashMap<>();
+
+  /** Open connections per client address; counted inside the map so a close never races an open. */
+  private final Map<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
 
   ConnectionGate(ListenerSettings settings, Refusals refusals) {
     this.settings = settings;
@@ -54,7 +56,7 @@ final class ConnectionGate extends ChannelInboundHandlerAdapter {
     InetAddress client = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
     channels.add(ctx.channel());
     int total = open.incrementAndGet();
-    int fromClient = perAddress.computeIfAbsent(client, a -> new AtomicInteger()).incrementAndGet();
+    int fromClient = perAddress.merge(client, 1, Integer::sum);
     if (settings.maxConnections() > 0 && total > settings.maxConnections()) {
       refuse(ctx, client, "max_connections", Response.of(421, "4.3.2", "too many connections"));
     } else if (settings.maxConnectionsPerIp() > 0 && fromClient > settings.maxConnectionsPerIp()) {
@@ -98,7 +100,7 @@ final class ConnectionGate extends ChannelInboundHandlerAdapter {
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     InetAddress client = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
     open.decrementAndGet();
-    perAddress.computeIfPresent(client, (a, count) -> count.decrementAndGet() == 0 ? null : count);
+    perAddress.computeIfPresent(client, (a, count) -> count == 1 ? null : count - 1);
     if (Boolean.TRUE.equals(ctx.channel().attr(ADMITTED).get())) {
       super.channelInactive(ctx);
     }
