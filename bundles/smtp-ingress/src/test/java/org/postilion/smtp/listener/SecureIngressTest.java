@@ -395,9 +395,8 @@ class SecureIngressTest {
     }
     assertTrue(received.isEmpty());
     assertTrue(refusals.stream().anyMatch(r -> r.reason().equals("max_connections")));
-    assertTrue(
-        refusals.stream()
-            .anyMatch(r -> r.reason().equals("data_timeout") && r.recipients().size() == 1));
+    // The timeout's record is made as the server closes the session, just after the reply is sent.
+    awaitRefusal(r -> r.reason().equals("data_timeout") && r.recipients().size() == 1);
   }
 
   @Test
@@ -437,5 +436,14 @@ class SecureIngressTest {
     assertTrue(refusals.stream().anyMatch(r -> r.reason().equals("max_bad_commands")));
     assertTrue(refusals.stream().anyMatch(r -> r.reason().equals("max_header_size")));
     assertTrue(refusals.stream().anyMatch(r -> r.reason().equals("command_timeout")));
+  }
+
+  private void awaitRefusal(java.util.function.Predicate<Refusal> wanted)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    while (refusals.stream().noneMatch(wanted) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertTrue(refusals.stream().anyMatch(wanted), "refusals: " + refusals);
   }
 }
