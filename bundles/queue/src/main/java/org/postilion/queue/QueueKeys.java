@@ -1,11 +1,15 @@
 package org.postilion.queue;
 
+import java.lang.annotation.Annotation;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.postilion.api.delivery.ProtocolKey;
+import org.postilion.queue.shaping.ShapingDefinition;
 
 /**
  * Checks the keys of a queue file against the queue manager's own keys and those its protocol
@@ -14,27 +18,14 @@ import org.postilion.api.delivery.ProtocolKey;
 final class QueueKeys {
 
   /** The queue manager's keys, as {@link QueueDefinition.Config} names them in the file. */
-  static final Set<String> CORE =
-      Set.of(
-          "match.domain",
-          "match.tenant",
-          "match.campaign",
-          "protocol",
-          "retry.interval",
-          "retry.max_interval",
-          "max_age",
-          "egress_pool",
-          "max_message_rate");
+  static final Set<String> CORE = keysOf(QueueDefinition.Config.class);
 
   /** Keys of the shaping files, which queue files sometimes carry by mistake. */
   private static final List<String> SHAPING =
-      List.of(
-          "connection_limit",
-          "max_message_rate",
-          "max_connection_rate",
-          "max_deliveries_per_connection",
-          "max_ready",
-          "idle_timeout");
+      keysOf(ShapingDefinition.Config.class).stream()
+          .filter(key -> !key.startsWith("match."))
+          .sorted()
+          .toList();
 
   private QueueKeys() {}
 
@@ -54,6 +45,17 @@ final class QueueKeys {
       }
       known.validate(keys.get(key));
     }
+  }
+
+  /**
+   * The file keys of a typed configuration, named as Declarative Services maps its methods: a
+   * single underscore is a dot, a double one an underscore ({@code retry_max__interval} is {@code
+   * retry.max_interval}).
+   */
+  private static Set<String> keysOf(Class<? extends Annotation> config) {
+    return Arrays.stream(config.getDeclaredMethods())
+        .map(m -> m.getName().replace("__", "\u0000").replace('_', '.').replace('\u0000', '_'))
+        .collect(Collectors.toUnmodifiableSet());
   }
 
   private static ProtocolKey find(List<ProtocolKey> declared, String key) {

@@ -75,6 +75,22 @@ class QueueDefinitionTest {
   }
 
   @Test
+  void theCoreKeysAreTheConfigurationsOwnNames() {
+    assertEquals(
+        java.util.Set.of(
+            "match.domain",
+            "match.tenant",
+            "match.campaign",
+            "protocol",
+            "retry.interval",
+            "retry.max_interval",
+            "max_age",
+            "egress_pool",
+            "max_message_rate"),
+        QueueKeys.CORE);
+  }
+
+  @Test
   void keysOfAProtocolNotInstalledWaitForIt() {
     QueueRule rule = rule(Map.of("protocol", "smtp", "smtp.conection_limit", "3"));
     assertEquals("3", rule.config().property("smtp.conection_limit"));
