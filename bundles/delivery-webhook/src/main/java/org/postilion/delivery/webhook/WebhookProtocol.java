@@ -58,7 +58,7 @@ public class WebhookProtocol implements DeliveryProtocol {
               "URL",
               "",
               "http:// or https:// address each message is POSTed to (required)",
-              WebhookProtocol::checkUrl),
+              WebhookProtocol::target),
           ProtocolKey.oneOf(
               FORMAT, "raw", "raw: the message as message/rfc822; json: parsed", "raw", "json"),
           new ProtocolKey(
@@ -83,13 +83,15 @@ public class WebhookProtocol implements DeliveryProtocol {
     return KEYS;
   }
 
-  private static void checkUrl(String url) {
+  /** The endpoint of {@code webhook.url}; the key's check when a file is written, and each use. */
+  private static URI target(String url) {
     URI target = URI.create(url.trim());
     if (target.getHost() == null
         || !("http".equalsIgnoreCase(target.getScheme())
             || "https".equalsIgnoreCase(target.getScheme()))) {
       throw new IllegalArgumentException("not an http:// or https:// URL with a host: " + url);
     }
+    return target;
   }
 
   /** The site is the URL's host and port: endpoints on one server share its connection limit. */
@@ -103,10 +105,7 @@ public class WebhookProtocol implements DeliveryProtocol {
                   451, "4.3.5", URL + " is not set in queue configuration " + config.source())));
     }
     try {
-      URI target = URI.create(url.trim());
-      if (target.getHost() == null) {
-        throw new IllegalArgumentException("no host");
-      }
+      URI target = target(url);
       int port =
           target.getPort() > 0 ? target.getPort() : "https".equals(target.getScheme()) ? 443 : 80;
       return CompletableFuture.completedFuture(Site.named(target.getHost() + ":" + port));
@@ -138,7 +137,7 @@ public class WebhookProtocol implements DeliveryProtocol {
     }
     URI target;
     try {
-      target = URI.create(url.trim());
+      target = target(url);
     } catch (IllegalArgumentException e) {
       return done(request, transientFailure("4.3.5", URL + " is not a URL: " + url), null);
     }
