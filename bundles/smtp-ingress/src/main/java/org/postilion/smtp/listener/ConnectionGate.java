@@ -59,7 +59,7 @@ final class ConnectionGate extends ChannelInboundHandlerAdapter {
     int fromClient = perAddress.merge(client, 1, Integer::sum);
     if (settings.maxConnections() > 0 && total > settings.maxConnections()) {
       refuse(ctx, client, "max_connections", Response.of(421, "4.3.2", "too many connections"));
-    } else if (settings.maxConnectionsPerIp() > 0 && fromClient > settings.maxConnectionsPerIp()) {
+    } else if (fromClient > settings.maxConnectionsPerIp() && settings.perIpLimitApplies(client)) {
       refuse(
           ctx,
           client,

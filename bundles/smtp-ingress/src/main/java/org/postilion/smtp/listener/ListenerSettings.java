@@ -34,6 +34,7 @@ record ListenerSettings(
   record Limits(
       int maxConnections,
       int maxConnectionsPerIp,
+      boolean perIpExemptsRelayHosts,
       Duration commandTimeout,
       Duration dataTimeout,
       int maxBadCommands,
@@ -66,7 +67,7 @@ record ListenerSettings(
 
     static Limits defaults() {
       return new Limits(
-          1000, 50, Duration.ofMinutes(5), Duration.ofMinutes(3), 20, 8192, 256 * 1024);
+          1000, 50, true, Duration.ofMinutes(5), Duration.ofMinutes(3), 20, 8192, 256 * 1024);
     }
   }
 
@@ -119,6 +120,7 @@ record ListenerSettings(
         new Limits(
             config.max__connections(),
             config.max__connections__per__ip(),
+            config.max__connections__per__ip_exempt__relay__hosts(),
             Duration.ofSeconds(config.command__timeout()),
             Duration.ofSeconds(config.data__timeout()),
             config.max__bad__commands(),
@@ -193,6 +195,12 @@ record ListenerSettings(
 
   int maxConnectionsPerIp() {
     return limits.maxConnectionsPerIp();
+  }
+
+  /** Whether the per-address limit counts this client: not the relay hosts, unless configured. */
+  boolean perIpLimitApplies(InetAddress client) {
+    return limits.maxConnectionsPerIp() > 0
+        && !(limits.perIpExemptsRelayHosts() && mayRelay(client));
   }
 
   Duration commandTimeout() {

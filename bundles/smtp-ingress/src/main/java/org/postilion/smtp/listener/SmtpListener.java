@@ -100,6 +100,12 @@ public class SmtpListener implements LocalListener {
     @AttributeDefinition(description = "Concurrent connections from one address; 0 for no limit")
     int max__connections__per__ip() default 50;
 
+    @AttributeDefinition(
+        description =
+            "Whether clients in relay_hosts are exempt from max_connections_per_ip, as Postfix"
+                + " exempts $mynetworks")
+    boolean max__connections__per__ip_exempt__relay__hosts() default true;
+
     @AttributeDefinition(description = "Seconds a client may stay silent between commands")
     int command__timeout() default 300;
 

@@ -358,7 +358,7 @@ class SecureIngressTest {
     int port =
         startWithLimits(
             new ListenerSettings.Limits(
-                10, 1, Duration.ofMinutes(1), Duration.ofMinutes(1), 20, 8192, 10_000));
+                10, 1, true, Duration.ofMinutes(1), Duration.ofMinutes(1), 20, 8192, 10_000));
     try (SmtpClient first = new SmtpClient(port)) {
       expect("220", first.reply());
       try (SmtpClient second = new SmtpClient(port)) {
@@ -375,11 +375,60 @@ class SecureIngressTest {
   }
 
   @Test
+  void relayHostsAreExemptFromThePerAddressLimitUnlessConfigured() throws Exception {
+    for (boolean exempt : new boolean[] {true, false}) {
+      ListenerSettings.Limits limits =
+          new ListenerSettings.Limits(
+              10, 1, exempt, Duration.ofMinutes(1), Duration.ofMinutes(1), 20, 8192, 10_000);
+      int port =
+          start(
+              TlsSettings.Mode.OFF,
+              s ->
+                  new ListenerSettings(
+                      s.name(),
+                      s.address(),
+                      s.port(),
+                      s.hostname(),
+                      s.maxMessageSize(),
+                      s.maxRecipients(),
+                      List.of(Cidr.parse("127.0.0.1/32")),
+                      s.relayDomains(),
+                      s.workerThreads(),
+                      limits,
+                      s.tls(),
+                      s.auth(),
+                      s.tlsRequired()));
+      // Each second connection is opened after the first one's greeting, so the server counted it.
+      try (SmtpClient first = new SmtpClient(port)) {
+        expect("220", first.reply());
+        try (SmtpClient second = new SmtpClient(port)) {
+          if (exempt) {
+            expect("220", second.reply());
+            expect("250", second.send("NOOP"));
+          } else {
+            assertEquals("421 4.7.0 mx.test too many connections from 127.0.0.1", second.reply());
+          }
+        }
+        // A client outside relay_hosts is held to the limit either way.
+        try (SmtpClient other = new SmtpClient("127.0.0.2", port)) {
+          expect("220", other.reply());
+          try (SmtpClient otherAgain = new SmtpClient("127.0.0.2", port)) {
+            assertEquals(
+                "421 4.7.0 mx.test too many connections from 127.0.0.2", otherAgain.reply());
+          }
+        }
+      }
+      running.close();
+      running = null;
+    }
+  }
+
+  @Test
   void refusesConnectionsBeyondTheListenersTotalAndDropsSilentSenders() throws Exception {
     int port =
         startWithLimits(
             new ListenerSettings.Limits(
-                1, 0, Duration.ofMinutes(1), Duration.ofSeconds(1), 20, 8192, 10_000));
+                1, 0, true, Duration.ofMinutes(1), Duration.ofSeconds(1), 20, 8192, 10_000));
     try (SmtpClient first = new SmtpClient(port)) {
       expect("220", first.reply());
       try (SmtpClient second = new SmtpClient("127.0.0.2", port)) {
@@ -404,7 +453,7 @@ class SecureIngressTest {
     int port =
         startWithLimits(
             new ListenerSettings.Limits(
-                10, 10, Duration.ofSeconds(1), Duration.ofSeconds(1), 3, 1000, 2000));
+                10, 10, true, Duration.ofSeconds(1), Duration.ofSeconds(1), 3, 1000, 2000));
     try (SmtpClient c = new SmtpClient(port)) {
       c.reply();
       expect("500 5.5.2 line too long", c.send("X".repeat(2 * 1024 * 1024)));
