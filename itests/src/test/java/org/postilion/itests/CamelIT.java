@@ -323,7 +323,7 @@ public class CamelIT extends PostilionTestSupport {
     await(
         "a Bounce record",
         WAIT,
-        () -> hasRecord("Bounce", "bounce@camel.test", "\"enhanced_code\":\"5.1.1\""));
+        () -> hasRecord("Bounce", "bounce@camel.test", enhancedCode("5.1.1")));
     await(
         "a TransientFailure record",
         WAIT,
@@ -365,7 +365,7 @@ public class CamelIT extends PostilionTestSupport {
     try {
       assertTrue(send("a@example.org", "zed@qc.test").startsWith("250 "));
       await("the message in " + box, WAIT, () -> newMessages(box).size() == 1);
-      assertTrue(hasRecord("Delivery", "zed@qc.test", "\"delivery_protocol\":\"maildir\""));
+      assertTrue(hasRecord("Delivery", "zed@qc.test", "\"delivery_protocol\":\"Maildir\""));
     } finally {
       Files.deleteIfExists(routes().resolve("queue-config.yaml"));
     }

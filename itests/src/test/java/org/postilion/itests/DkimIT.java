@@ -255,7 +255,7 @@ public class DkimIT extends PostilionTestSupport {
         WAIT,
         () ->
             hasRecord("Rejection", "twofrom@signed.test", "\"code\":550")
-                && hasRecord("Rejection", "nofrom@signed.test", "\"enhanced_code\":\"5.6.0\""));
+                && hasRecord("Rejection", "nofrom@signed.test", enhancedCode("5.6.0")));
     assertTrue(newMessages(maildir("twofrom")).isEmpty());
   }
 }

@@ -23,6 +23,8 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
+import org.postilion.testkit.KumoRecordShape;
+import org.postilion.testkit.SelfSignedTls;
 import org.postilion.testkit.SmtpClient;
 import org.postilion.testkit.TestSmtpServer;
 
@@ -144,24 +146,29 @@ public class EventStreamIT extends PostilionTestSupport {
       JsonNode delivery = recordsFor("Delivery", "dora@events.test").get(0);
       assertEquals("sender@example.org", delivery.path("sender").asText());
       assertEquals("events.test", delivery.path("queue").asText());
-      assertEquals("maildir", delivery.path("delivery_protocol").asText());
+      assertEquals("Maildir", delivery.path("delivery_protocol").asText());
       assertEquals("ESMTP", delivery.path("reception_protocol").asText());
       assertEquals(1, delivery.path("num_attempts").asInt());
       assertTrue(delivery.toString(), delivery.path("size").asLong() > 0);
       assertTrue(delivery.toString(), delivery.path("id").asText().length() > 10);
-      assertTrue(delivery.toString(), delivery.has("timestamp") && delivery.has("created"));
+      assertTrue(delivery.toString(), delivery.path("timestamp").isIntegralNumber());
+      assertTrue(delivery.toString(), delivery.path("created").isIntegralNumber());
       assertEquals(
           delivery.path("id").asText(),
           recordsFor("Reception", "dora@events.test").get(0).path("id").asText());
 
       JsonNode bounce = recordsFor("Bounce", "eve@bounce.events.test").get(0);
       assertEquals(550, bounce.path("response").path("code").asInt());
-      assertEquals("5.1.1", bounce.path("response").path("enhanced_code").asText());
+      assertEquals(5, bounce.path("response").path("enhanced_code").path("class").asInt());
+      assertEquals(1, bounce.path("response").path("enhanced_code").path("subject").asInt());
+      assertEquals(1, bounce.path("response").path("enhanced_code").path("detail").asInt());
+      assertEquals(
+          "RCPT TO:<eve@bounce.events.test>\r\n", bounce.path("response").path("command").asText());
       assertTrue(
           bounce.toString(),
           bounce.path("response").path("content").asText().contains("no such user"));
       assertEquals("127.0.0.1", bounce.path("peer_address").path("addr").asText());
-      assertEquals("smtp", bounce.path("delivery_protocol").asText());
+      assertEquals("ESMTP", bounce.path("delivery_protocol").asText());
 
       JsonNode expiration = recordsFor("Expiration", "finn@expire.events.test").get(0);
       assertEquals(551, expiration.path("response").path("code").asInt());
@@ -169,6 +176,60 @@ public class EventStreamIT extends PostilionTestSupport {
       assertTrue(
           recordsFor("TransientFailure", "finn@expire.events.test").size()
               >= expiration.path("num_attempts").asInt());
+      // Every record the webhook got so far, of every type, is in KumoMTA's shape.
+      records.forEach(r -> KumoRecordShape.check(r.toString()));
+    }
+  }
+
+  @Test
+  public void aDeliveryOverTlsIsRecordedWithItsSiteSourceSessionAndTls() throws Exception {
+    Path certificates = Path.of(System.getProperty("java.io.tmpdir"), "events-it-tls");
+    java.nio.file.Files.createDirectories(certificates);
+    try (TestSmtpServer mx =
+        new TestSmtpServer(SelfSignedTls.serverContext(certificates, "mx.tls.events.test"))) {
+      writeQueueConfig(
+          "itest-events-tls",
+          "match.domain = tls.events.test\nprotocol = smtp\nsmtp.mx_list = [127.0.0.1]:"
+              + mx.port()
+              + "\nsmtp.allow_loopback = true\nsmtp.tls = opportunistic_insecure\n");
+      assertTrue(send("jo@tls.events.test").startsWith("250 "));
+      assertTrue(send("kim@tls.events.test").startsWith("250 "));
+      await(
+          "both Delivery records",
+          WAIT,
+          () ->
+              recordsFor("Delivery", "jo@tls.events.test").size() == 1
+                  && recordsFor("Delivery", "kim@tls.events.test").size() == 1);
+      JsonNode jo =
+          KumoRecordShape.check(recordsFor("Delivery", "jo@tls.events.test").get(0).toString());
+      JsonNode kim =
+          KumoRecordShape.check(recordsFor("Delivery", "kim@tls.events.test").get(0).toString());
+      assertTrue(jo.toString(), jo.path("site").asText().endsWith(":" + mx.port()));
+      assertEquals("unspecified", jo.path("egress_source").asText());
+      assertEquals("unspecified", jo.path("egress_pool").asText());
+      assertTrue(
+          jo.toString(),
+          jo.path("source_address").path("address").asText().startsWith("127.0.0.1:"));
+      assertTrue(jo.toString(), jo.path("tls_protocol_version").asText().startsWith("TLSv1."));
+      assertFalse(jo.toString(), jo.path("tls_cipher").asText().isEmpty());
+      assertEquals("CN=mx.tls.events.test", jo.path("tls_peer_subject_name").path(0).asText());
+      assertEquals(".\r\n", jo.path("response").path("command").asText());
+      assertEquals(2, jo.path("response").path("enhanced_code").path("class").asInt());
+      assertFalse(jo.toString(), jo.path("session_id").asText().isEmpty());
+      assertEquals(kim.path("nodeid").asText(), jo.path("nodeid").asText());
+      // The node keeps its id: every record of this run names the same node.
+      assertEquals(1, records.stream().map(r -> r.path("nodeid").asText()).distinct().count());
+      JsonNode reception = recordsFor("Reception", "jo@tls.events.test").get(0);
+      KumoRecordShape.check(reception.toString());
+      assertEquals("", reception.path("site").asText());
+      assertEquals(250, reception.path("response").path("code").asInt());
+      assertTrue(reception.path("response").path("enhanced_code").isNull());
+      assertFalse(reception.toString(), reception.path("session_id").asText().isEmpty());
+      // Two clients' connections, two reception sessions.
+      assertFalse(
+          reception
+              .path("session_id")
+              .equals(recordsFor("Reception", "kim@tls.events.test").get(0).path("session_id")));
     }
   }
 
@@ -187,7 +248,7 @@ public class EventStreamIT extends PostilionTestSupport {
       await(
           "the Delivery of " + recipient + " in the event log",
           WAIT,
-          () -> hasRecord("Delivery", recipient, "\"delivery_protocol\":\"maildir\""));
+          () -> hasRecord("Delivery", recipient, "\"delivery_protocol\":\"Maildir\""));
     }
     // The webhook tried, failed and says so once per outage: only then is "nothing arrived" news.
     await("the webhook's outage logged", WAIT, () -> occurrences(karafLog(), OUTAGE) > outages);
@@ -241,7 +302,7 @@ public class EventStreamIT extends PostilionTestSupport {
           "the Reception and Delivery of " + recipient + " in the log and at the endpoint",
           WAIT,
           () ->
-              hasRecord("Delivery", recipient, "\"delivery_protocol\":\"maildir\"")
+              hasRecord("Delivery", recipient, "\"delivery_protocol\":\"Maildir\"")
                   && hasRecord("Reception", recipient, "")
                   && recordsFor("Reception", recipient).size() == 1
                   && recordsFor("Delivery", recipient).size() == 1);

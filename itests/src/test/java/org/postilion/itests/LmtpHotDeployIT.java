@@ -162,9 +162,9 @@ public class LmtpHotDeployIT extends PostilionTestSupport {
         "one record per recipient",
         WAIT,
         () ->
-            hasRecord("Delivery", "bob@lmtp.test", "\"delivery_protocol\":\"lmtp\"")
+            hasRecord("Delivery", "bob@lmtp.test", "\"delivery_protocol\":\"LMTP\"")
                 && hasRecord("Delivery", "dave@lmtp.test", "Saved")
-                && hasRecord("Bounce", "nosuchuser@lmtp.test", "\"enhanced_code\":\"5.1.1\""));
+                && hasRecord("Bounce", "nosuchuser@lmtp.test", enhancedCode("5.1.1")));
   }
 
   @Test

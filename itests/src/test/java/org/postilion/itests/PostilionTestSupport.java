@@ -321,6 +321,18 @@ public abstract class PostilionTestSupport {
                     && l.contains(detail));
   }
 
+  /** A record's enhanced status code as KumoMTA writes it: {@code 5.1.1} as an object. */
+  protected static String enhancedCode(String code) {
+    String[] parts = code.split("\\.");
+    return "\"enhanced_code\":{\"class\":"
+        + parts[0]
+        + ",\"subject\":"
+        + parts[1]
+        + ",\"detail\":"
+        + parts[2]
+        + "}";
+  }
+
   /** The files in a maildir's new/ folder; empty when the folder does not exist yet. */
   protected static List<Path> newMessages(Path maildir) {
     Path folder = maildir.resolve("new");

@@ -21,7 +21,8 @@ public final class Submissions {
         submission.tenant(),
         submission.heloName(),
         submission.tlsProtocol(),
-        submission.tlsCipher());
+        submission.tlsCipher(),
+        submission.sessionId());
   }
 
   /** All the bytes of {@code content}. */

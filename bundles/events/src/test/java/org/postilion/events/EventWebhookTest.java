@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postilion.api.event.EventRecord;
 import org.postilion.api.event.EventType;
+import org.postilion.testkit.EventRecords;
 
 class EventWebhookTest {
   @TempDir Path folder;
@@ -139,26 +140,7 @@ class EventWebhookTest {
   }
 
   private static EventRecord record(EventType type, String recipient) {
-    return new EventRecord(
-        type,
-        "id-" + recipient,
-        "a@example.com",
-        recipient,
-        "example.net",
-        null,
-        10,
-        null,
-        null,
-        Instant.now(),
-        Instant.now(),
-        1,
-        null,
-        null,
-        "smtp",
-        "ESMTP",
-        null,
-        null,
-        Map.of());
+    return EventRecords.of(type, recipient, Instant.now()).build();
   }
 
   private static void await(String what, BooleanSupplier condition) throws InterruptedException {

@@ -10,13 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postilion.api.event.EventRecord;
 import org.postilion.api.event.EventType;
+import org.postilion.testkit.EventRecords;
 
 class JsonEventLogTest {
   @TempDir Path folder;
@@ -44,26 +44,7 @@ class JsonEventLogTest {
   }
 
   private static EventRecord record(Instant at, String recipient) {
-    return new EventRecord(
-        EventType.DELIVERY,
-        "id",
-        "a@example.com",
-        recipient,
-        "example.net",
-        null,
-        10,
-        null,
-        null,
-        at,
-        at,
-        1,
-        null,
-        null,
-        "smtp",
-        "ESMTP",
-        null,
-        null,
-        Map.of());
+    return EventRecords.of(EventType.DELIVERY, recipient, at).id("id").build();
   }
 
   private List<String> files() throws IOException {

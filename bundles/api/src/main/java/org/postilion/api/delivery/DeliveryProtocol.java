@@ -59,4 +59,13 @@ public interface DeliveryProtocol {
   default List<ProtocolKey> keys() {
     return List.of();
   }
+
+  /**
+   * The protocol's name in the {@code delivery_protocol} field of records, where KumoMTA writes
+   * {@code ESMTP} for SMTP and {@code Maildir} for maildir; {@code null} (the default) for the
+   * service's {@value #PROTOCOL} name.
+   */
+  default String recordName() {
+    return null;
+  }
 }

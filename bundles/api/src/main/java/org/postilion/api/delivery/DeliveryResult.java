@@ -4,17 +4,28 @@ import java.util.List;
 
 /**
  * The outcome of a delivery attempt: one result per recipient of the request, the peer that
- * answered, and the TLS protocol and cipher when the attempt was encrypted (else null).
+ * answered, and what the records say of the session: the TLS protocol, cipher and peer certificate
+ * subject when it was encrypted, and the local address it left from (else null).
+ *
+ * @param sourceAddress the local address and port of the connection, {@code 192.0.2.1:40123}
+ * @param tlsPeerSubjectName the subject of the peer's certificate, one element per RDN in
+ *     certificate order ({@code C=US}, ..., {@code CN=mx.example.com}), as KumoMTA records it
  */
 public record DeliveryResult(
-    List<RecipientResult> recipients, PeerAddress peer, String tlsProtocol, String tlsCipher) {
+    List<RecipientResult> recipients,
+    PeerAddress peer,
+    String tlsProtocol,
+    String tlsCipher,
+    String sourceAddress,
+    List<String> tlsPeerSubjectName) {
 
   public DeliveryResult {
     recipients = List.copyOf(recipients);
+    tlsPeerSubjectName = tlsPeerSubjectName == null ? null : List.copyOf(tlsPeerSubjectName);
   }
 
   public DeliveryResult(List<RecipientResult> recipients, PeerAddress peer) {
-    this(recipients, peer, null, null);
+    this(recipients, peer, null, null, null, null);
   }
 
   /**

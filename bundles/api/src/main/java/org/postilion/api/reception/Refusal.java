@@ -17,6 +17,8 @@ import org.postilion.api.delivery.Response;
  * @param heloName what the client said in HELO or EHLO, null before it
  * @param receptionProtocol ESMTP, ESMTPS... as in Received fields
  * @param listener the name of the listener (the cfg file's suffix)
+ * @param sessionId the id of the client's connection, as in its Reception records; null before the
+ *     connection had a session
  */
 public record Refusal(
     String reason,
@@ -26,7 +28,8 @@ public record Refusal(
     String clientAddress,
     String heloName,
     String receptionProtocol,
-    String listener) {
+    String listener,
+    String sessionId) {
 
   public Refusal {
     recipients = recipients == null ? List.of() : List.copyOf(recipients);

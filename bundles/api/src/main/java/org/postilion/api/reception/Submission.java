@@ -17,6 +17,8 @@ import org.postilion.api.delivery.MessageContent;
  * @param heloName what the client said in HELO or EHLO, or {@code null}
  * @param tlsProtocol the TLS protocol of the client's connection, or {@code null} in clear text
  * @param tlsCipher the TLS cipher suite of the client's connection, or {@code null}
+ * @param sessionId the id of the client's connection, shared by the records of its messages, or
+ *     {@code null}
  */
 public record Submission(
     String sender,
@@ -27,7 +29,8 @@ public record Submission(
     String tenant,
     String heloName,
     String tlsProtocol,
-    String tlsCipher) {
+    String tlsCipher,
+    String sessionId) {
 
   public Submission {
     recipients = List.copyOf(recipients);
@@ -41,7 +44,17 @@ public record Submission(
       String receptionProtocol,
       String peerAddress,
       String tenant) {
-    this(sender, recipients, content, receptionProtocol, peerAddress, tenant, null, null, null);
+    this(
+        sender,
+        recipients,
+        content,
+        receptionProtocol,
+        peerAddress,
+        tenant,
+        null,
+        null,
+        null,
+        null);
   }
 
   /** A submission of bytes already in memory, from a client without HELO name or TLS. */

@@ -110,6 +110,12 @@ public class LmtpProtocol implements DeliveryProtocol {
     watchdog.shutdownNow();
   }
 
+  /** As KumoMTA names it in records' {@code delivery_protocol}. */
+  @Override
+  public String recordName() {
+    return "LMTP";
+  }
+
   @Override
   public List<ProtocolKey> keys() {
     return LmtpTarget.KEYS;

@@ -83,6 +83,12 @@ public class MaildirProtocol implements DeliveryProtocol {
     fsync = config.fsync();
   }
 
+  /** As KumoMTA names it in records' {@code delivery_protocol}. */
+  @Override
+  public String recordName() {
+    return "Maildir";
+  }
+
   @Override
   public List<ProtocolKey> keys() {
     return KEYS;

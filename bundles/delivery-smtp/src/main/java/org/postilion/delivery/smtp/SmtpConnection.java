@@ -72,6 +72,7 @@ final class SmtpConnection implements AutoCloseable {
   private long maxSize;
   private String tlsProtocol;
   private String tlsCipher;
+  private List<String> tlsPeerSubject;
   private int transactions;
 
   private SmtpConnection(Socket socket, PeerAddress peer, Timeouts timeouts) throws IOException {
@@ -229,6 +230,7 @@ final class SmtpConnection implements AutoCloseable {
       ssl.startHandshake();
       tlsProtocol = ssl.getSession().getProtocol();
       tlsCipher = ssl.getSession().getCipherSuite();
+      tlsPeerSubject = SessionFacts.peerSubject(ssl.getSession());
       useSocket(ssl);
     } catch (IOException e) {
       throw new DeliveryFailure(
@@ -253,6 +255,15 @@ final class SmtpConnection implements AutoCloseable {
 
   String tlsCipher() {
     return tlsCipher;
+  }
+
+  List<String> tlsPeerSubject() {
+    return tlsPeerSubject;
+  }
+
+  /** The local address and port the connection left from. */
+  String sourceAddress() {
+    return SessionFacts.address(plain.getLocalSocketAddress());
   }
 
   int transactions() {
@@ -320,7 +331,7 @@ final class SmtpConnection implements AutoCloseable {
     }
     if (!mailReply.isPositive()) {
       reset();
-      return all(recipients, mailReply.toResponse());
+      return all(recipients, mailReply.toResponse().to(mail + "\r\n"));
     }
     List<RecipientResult> results = new ArrayList<>();
     List<String> accepted = new ArrayList<>();
@@ -329,7 +340,10 @@ final class SmtpConnection implements AutoCloseable {
       if (reply.isPositive()) {
         accepted.add(recipients.get(i));
       } else {
-        results.add(result(recipients.get(i), reply.toResponse()));
+        results.add(
+            result(
+                recipients.get(i),
+                reply.toResponse().to("RCPT TO:<" + recipients.get(i) + ">\r\n")));
       }
     }
     if (accepted.isEmpty()) {
@@ -341,12 +355,12 @@ final class SmtpConnection implements AutoCloseable {
     }
     if (dataReply.code() != 354) {
       reset();
-      Response refused = dataReply.toResponse();
+      Response refused = dataReply.toResponse().to("DATA\r\n");
       accepted.forEach(r -> results.add(result(r, refused)));
       return results;
     }
     Reply done = sendContent(content);
-    Response response = done.toResponse();
+    Response response = done.toResponse().to(".\r\n");
     accepted.forEach(r -> results.add(result(r, response)));
     return results;
   }

@@ -148,6 +148,12 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol {
     }
   }
 
+  /** As KumoMTA names it in records' {@code delivery_protocol}. */
+  @Override
+  public String recordName() {
+    return "ESMTP";
+  }
+
   @Override
   public List<ProtocolKey> keys() {
     return DestinationSettings.KEYS;

@@ -30,7 +30,12 @@ final class SmtpSession implements DeliverySession {
     try {
       List<RecipientResult> results = connection.send(request, content);
       return new DeliveryResult(
-          results, connection.peer(), connection.tlsProtocol(), connection.tlsCipher());
+          results,
+          connection.peer(),
+          connection.tlsProtocol(),
+          connection.tlsCipher(),
+          connection.sourceAddress(),
+          connection.tlsPeerSubject());
     } catch (SmtpConnection.ConnectionLost e) {
       broken = true;
       throw new DeliveryException(e.response(), e.beforeTransaction(), e);

@@ -7,8 +7,22 @@ import org.postilion.api.spool.MessageRecord;
 /** What a ready queue's thread needs around a delivery: the message, and its outcome booked. */
 interface Courier {
 
-  /** A delivery about to be attempted, with what the spool holds of its message. */
-  record Attempt(Delivery delivery, MessageRecord message, DeliveryRequest request) {}
+  /**
+   * A delivery about to be attempted, with what the spool holds of its message.
+   *
+   * @param sessionId the id of the session that carried it, for its records; null before that
+   */
+  record Attempt(
+      Delivery delivery, MessageRecord message, DeliveryRequest request, String sessionId) {
+
+    Attempt(Delivery delivery, MessageRecord message, DeliveryRequest request) {
+      this(delivery, message, request, null);
+    }
+
+    Attempt inSession(String id) {
+      return new Attempt(delivery, message, request, id);
+    }
+  }
 
   /**
    * Reads what the attempt needs from the spool; null when the message is no longer there (an admin

@@ -289,7 +289,8 @@ final class Dispatcher {
                 .map(r -> new org.postilion.api.delivery.RecipientResult(r, disposition, response))
                 .toList(),
             null);
-    outcomes.attempted(batch, null, config, batch.attempts() + 1, null, result, null);
+    outcomes.attempted(
+        batch, null, config, batch.attempts() + 1, Records.Path.NOWHERE, result, null);
   }
 
   private void park(String reason, Batch batch) {

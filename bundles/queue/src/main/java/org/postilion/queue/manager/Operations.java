@@ -11,6 +11,7 @@ import org.postilion.api.admin.QueueAdmin;
 import org.postilion.api.admin.Selector;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.event.EventType;
+import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.QueueName;
 import org.postilion.api.spool.QueueEntry;
 import org.postilion.api.spool.Spool;
@@ -152,9 +153,10 @@ final class Operations {
             .message(batch.messageId())
             .ifPresent(
                 message -> {
-                  String protocol = configs.now(QueueName.parse(batch.queue())).protocol();
+                  QueueConfig config = configs.now(QueueName.parse(batch.queue()));
                   for (QueueEntry entry : batch.entries()) {
-                    records.ended(EventType.ADMIN_REBIND, message, entry, response, protocol);
+                    records.publish(
+                        records.ended(EventType.ADMIN_REBIND, message, entry, response, config));
                   }
                 });
       } finally {

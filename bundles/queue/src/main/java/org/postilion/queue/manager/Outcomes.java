@@ -53,7 +53,7 @@ final class Outcomes {
       DeliveryResult result,
       EventType endedAs,
       Response endResponse,
-      String site,
+      Records.Path path,
       CompletableFuture<Void> booked) {}
 
   private final Spool spool;
@@ -118,7 +118,7 @@ final class Outcomes {
       MessageRecord message,
       QueueConfig config,
       int attempt,
-      String site,
+      Records.Path path,
       DeliveryResult result,
       Throwable failure) {
     DeliveryResult outcome = result;
@@ -134,7 +134,7 @@ final class Outcomes {
                   .toList(),
               null);
     }
-    return submit(new Item(batch, message, config, attempt, outcome, null, null, site, null));
+    return submit(new Item(batch, message, config, attempt, outcome, null, null, path, null));
   }
 
   /** The batch expired: it leaves the spool with an Expiration record for each recipient. */
@@ -162,7 +162,7 @@ final class Outcomes {
             item.result(),
             item.endedAs(),
             item.endResponse(),
-            item.site(),
+            item.path(),
             booked);
     try {
       // A full queue makes the caller wait: the spool is the pace of the whole server.
@@ -275,18 +275,15 @@ final class Outcomes {
             case TRANSIENT_FAILURE -> EventType.TRANSIENT_FAILURE;
           };
       plan.records.add(
-          records.of(
+          records.attempt(
               type,
               message,
               entry,
               outcome.response(),
-              result.peer(),
+              result,
               item.attempt(),
-              config.protocol(),
-              item.site(),
-              result.tlsProtocol(),
-              result.tlsCipher(),
-              java.util.Map.of()));
+              config,
+              item.path()));
       if (type == EventType.TRANSIENT_FAILURE) {
         failed.add(entry.key());
         lastTransient = outcome.response();
@@ -349,19 +346,7 @@ final class Outcomes {
       plan.done.add(entry.key());
       plan.removed.add(entry);
       if (message != null) {
-        plan.records.add(
-            records.of(
-                type,
-                message,
-                entry,
-                response,
-                null,
-                entry.attempts(),
-                config == null ? null : config.protocol(),
-                null,
-                null,
-                null,
-                java.util.Map.of()));
+        plan.records.add(records.ended(type, message, entry, response, config));
       }
     }
   }

@@ -36,6 +36,7 @@ import org.postilion.api.admin.QueueCounts;
 import org.postilion.api.admin.QueueSummary;
 import org.postilion.api.admin.QueuedRecipient;
 import org.postilion.api.admin.Selector;
+import org.postilion.api.config.NodeId;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.event.EventListener;
 import org.postilion.api.queue.QueueConfigPolicy;
@@ -114,6 +115,7 @@ public class QueueManager implements Reception, QueueAdmin {
   private MessageCache cache;
   private final EventBus bus;
   private final Map<String, DeliveryProtocol> protocols = new ConcurrentHashMap<>();
+  private final Path dataFolder;
   private final Map<String, String> protocolProviders = new ConcurrentHashMap<>();
   private final List<QueueDefinition> definitions = new CopyOnWriteArrayList<>();
 
@@ -158,18 +160,22 @@ public class QueueManager implements Reception, QueueAdmin {
       };
 
   public QueueManager() {
-    this(Clock.systemUTC(), Path.of(System.getProperty("karaf.data", "data"), "tmp", "event-bus"));
+    this(Clock.systemUTC(), Path.of(System.getProperty("karaf.data", "data")));
   }
 
-  QueueManager(Clock clock, Path busFolder) {
+  /**
+   * @param dataFolder where the node id is kept, and the event bus's spill files under tmp/
+   */
+  QueueManager(Clock clock, Path dataFolder) {
     this.clock = clock;
+    this.dataFolder = dataFolder;
     this.scheduler = new Scheduler(clock);
-    this.bus = new EventBus(busFolder);
+    this.bus = new EventBus(dataFolder.resolve("tmp").resolve("event-bus"));
   }
 
   @Activate
   void activate(Config config) {
-    records = new Records(bus, clock);
+    records = new Records(bus, clock, NodeId.in(dataFolder), this::protocolRecordName);
     cache = new MessageCache(config.message__cache());
     receiver = new Receiver(spool, filters, cache, scheduler, gauges, records, clock);
     headers(config);
@@ -358,6 +364,13 @@ public class QueueManager implements Reception, QueueAdmin {
     if (dispatcher != null) {
       dispatcher.releaseParked(reason -> reason.equals("protocol:" + name), null);
     }
+  }
+
+  /** A protocol's name in records: its own choice ({@code ESMTP}), else its service name. */
+  private String protocolRecordName(String name) {
+    DeliveryProtocol protocol = protocols.get(name);
+    String chosen = protocol == null ? null : protocol.recordName();
+    return chosen == null ? name : chosen;
   }
 
   void removeProtocol(ServiceReference<DeliveryProtocol> reference, DeliveryProtocol protocol) {

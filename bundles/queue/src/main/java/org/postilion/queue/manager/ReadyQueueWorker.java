@@ -1,5 +1,6 @@
 package org.postilion.queue.manager;
 
+import java.util.UUID;
 import org.postilion.api.delivery.DeliveryException;
 import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.DeliverySession;
@@ -17,6 +18,7 @@ final class ReadyQueueWorker implements Runnable {
   private final ReadyQueue queue;
   private final Courier courier;
   private DeliverySession session;
+  private String sessionId;
   private int carried;
 
   ReadyQueueWorker(ReadyQueue queue, Courier courier) {
@@ -73,6 +75,7 @@ final class ReadyQueueWorker implements Runnable {
       if (session == null && !open(attempt)) {
         return;
       }
+      Courier.Attempt inSession = attempt.inSession(sessionId);
       DeliveryResult result;
       try {
         result = session.deliver(attempt.request());
@@ -82,18 +85,18 @@ final class ReadyQueueWorker implements Runnable {
           reused = false;
           continue;
         }
-        courier.book(attempt, Outcomes.forAll(attempt.request(), e.response(), null), null);
+        courier.book(inSession, Outcomes.forAll(attempt.request(), e.response(), null), null);
         return;
       } catch (RuntimeException e) {
         drop();
-        courier.book(attempt, null, e);
+        courier.book(inSession, null, e);
         return;
       }
       carried++;
       if (!session.isUsable()) {
         drop();
       }
-      courier.book(attempt, result, null);
+      courier.book(inSession, result, null);
       return;
     }
   }
@@ -119,6 +122,8 @@ final class ReadyQueueWorker implements Runnable {
       return false;
     }
     carried = 0;
+    // KumoMTA's session_id: shared by the records of the messages this session carries.
+    sessionId = UUID.randomUUID().toString();
     queue.sessionOpened();
     return true;
   }
@@ -129,6 +134,7 @@ final class ReadyQueueWorker implements Runnable {
     }
     DeliverySession closing = session;
     session = null;
+    sessionId = null;
     queue.sessionClosed();
     try {
       closing.close();

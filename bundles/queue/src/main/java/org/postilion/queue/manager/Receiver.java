@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.postilion.api.delivery.MessageContent;
-import org.postilion.api.delivery.PeerAddress;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.event.EventRecord;
 import org.postilion.api.event.EventType;
@@ -96,7 +95,6 @@ final class Receiver {
             MessageContent.from(submission.content(), head.length));
     received.tenant(tenant);
     received.campaign(campaign);
-    PeerAddress client = new PeerAddress(submission.heloName(), submission.peerAddress());
     try {
       runFilters(received);
     } catch (ReceptionException e) {
@@ -104,7 +102,7 @@ final class Receiver {
       // The records name each recipient's own queue, not one a failing filter chose.
       received.queue(null);
       for (QueueEntry entry : entries(received, id, now)) {
-        emitAtReception(EventType.REJECTION, refused, entry, e.response(), client, received);
+        emitAtReception(EventType.REJECTION, refused, entry, e.response(), received);
       }
       throw e;
     }
@@ -145,7 +143,7 @@ final class Receiver {
     }
     for (QueueEntry entry : entries) {
       gauges.added(entry);
-      emitAtReception(EventType.RECEPTION, message, entry, null, client, received);
+      emitAtReception(EventType.RECEPTION, message, entry, EventRecord.ACCEPTED, received);
     }
     groupIntoBatches(entries).forEach(scheduler::add);
     return id;
@@ -173,32 +171,11 @@ final class Receiver {
   }
 
   void refused(Refusal refusal) {
-    PeerAddress client = new PeerAddress(refusal.heloName(), refusal.clientAddress());
     Map<String, String> meta = Map.of("refusal", refusal.reason(), "listener", refusal.listener());
     List<String> recipients =
         refusal.recipients().isEmpty() ? Collections.singletonList(null) : refusal.recipients();
     for (String recipient : recipients) {
-      records.publish(
-          new EventRecord(
-              EventType.REJECTION,
-              null,
-              refusal.sender(),
-              recipient,
-              null,
-              null,
-              0,
-              refusal.response(),
-              client,
-              Instant.now(clock),
-              null,
-              0,
-              null,
-              null,
-              null,
-              refusal.receptionProtocol(),
-              null,
-              null,
-              meta));
+      records.publish(records.refused(refusal, recipient, meta));
     }
   }
 
@@ -275,21 +252,7 @@ final class Receiver {
       MessageRecord message,
       QueueEntry entry,
       Response response,
-      PeerAddress client,
       ReceivedMessage received) {
-    Submission submission = received.submission();
-    records.publish(
-        records.of(
-            type,
-            message,
-            entry,
-            response,
-            client,
-            0,
-            null,
-            null,
-            submission.tlsProtocol(),
-            submission.tlsCipher(),
-            received.meta()));
+    records.publish(records.received(type, message, entry, response, received));
   }
 }

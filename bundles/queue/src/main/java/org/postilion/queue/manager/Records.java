@@ -3,103 +3,145 @@ package org.postilion.queue.manager;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.PeerAddress;
 import org.postilion.api.delivery.Response;
+import org.postilion.api.egress.EgressSource;
 import org.postilion.api.event.EventRecord;
 import org.postilion.api.event.EventType;
+import org.postilion.api.queue.QueueConfig;
+import org.postilion.api.reception.ReceivedMessage;
+import org.postilion.api.reception.Refusal;
+import org.postilion.api.reception.Submission;
 import org.postilion.api.spool.MessageRecord;
 import org.postilion.api.spool.QueueEntry;
 import org.postilion.queue.bus.EventBus;
 
-/** Makes the event records of the queue manager and puts them on the bus. */
+/** Makes the event records of the queue manager, in KumoMTA's shape, and puts them on the bus. */
 final class Records {
+  /** Where an attempt went and over what: what its records say besides the outcome. */
+  record Path(String site, String egressSource, String sessionId) {
+    static final Path NOWHERE = new Path(null, null, null);
+  }
+
   private final EventBus bus;
   private final Clock clock;
+  private final String nodeId;
+  private final UnaryOperator<String> protocolNames;
 
-  Records(EventBus bus, Clock clock) {
+  /**
+   * @param nodeId this node's id, in every record
+   * @param protocolNames a protocol's name in records ({@code smtp} is KumoMTA's {@code ESMTP})
+   */
+  Records(EventBus bus, Clock clock, String nodeId, UnaryOperator<String> protocolNames) {
     this.bus = bus;
     this.clock = clock;
+    this.nodeId = nodeId;
+    this.protocolNames = protocolNames;
   }
 
   void publish(EventRecord record) {
     bus.publish(record);
   }
 
-  /** A record of an attempt's outcome for one recipient. */
-  void attempt(
+  /** What every record of a spooled message and one of its recipients says. */
+  EventRecord.Builder of(EventType type, MessageRecord message, QueueEntry entry) {
+    return EventRecord.builder(type)
+        .id(message.id())
+        .sender(message.sender())
+        .recipient(entry.recipient())
+        .queue(entry.queue())
+        .size(message.size())
+        .timestamp(Instant.now(clock))
+        .created(message.created())
+        .numAttempts(entry.attempts())
+        .tenant(message.tenant())
+        .campaign(message.campaign())
+        .receptionProtocol(message.receptionProtocol())
+        .nodeId(nodeId);
+  }
+
+  /** The outcome of an attempt for one recipient. */
+  EventRecord attempt(
       EventType type,
       MessageRecord message,
       QueueEntry entry,
       Response response,
       DeliveryResult result,
       int attempts,
-      String protocol,
-      String site) {
-    publish(
-        of(
-            type,
-            message,
-            entry,
-            response,
-            result == null ? null : result.peer(),
-            attempts,
-            protocol,
-            site,
-            result == null ? null : result.tlsProtocol(),
-            result == null ? null : result.tlsCipher(),
-            Map.of()));
+      QueueConfig config,
+      Path path) {
+    return of(type, message, entry)
+        .response(response)
+        .peerAddress(result.peer())
+        .numAttempts(attempts)
+        .site(path.site())
+        .egressPool(pool(config))
+        .egressSource(path.egressSource())
+        .sessionId(path.sessionId())
+        .sourceAddress(result.sourceAddress())
+        .deliveryProtocol(protocolNames.apply(config.protocol()))
+        .tlsProtocolVersion(result.tlsProtocol())
+        .tlsCipher(result.tlsCipher())
+        .tlsPeerSubjectName(result.tlsPeerSubjectName())
+        .build();
   }
 
-  /** A record of mail that ended without an attempt: expired, bounced by an operator. */
-  void ended(
-      EventType type, MessageRecord message, QueueEntry entry, Response response, String protocol) {
-    publish(
-        of(
-            type,
-            message,
-            entry,
-            response,
-            null,
-            entry.attempts(),
-            protocol,
-            null,
-            null,
-            null,
-            Map.of()));
-  }
-
-  EventRecord of(
+  /** Mail that ended, or moved, without an attempt: expired, bounced or rebound by an operator. */
+  EventRecord ended(
       EventType type,
       MessageRecord message,
       QueueEntry entry,
       Response response,
-      PeerAddress peer,
-      int attempts,
-      String protocol,
-      String site,
-      String tlsProtocol,
-      String tlsCipher,
-      Map<String, String> meta) {
-    return new EventRecord(
-        type,
-        message.id(),
-        message.sender(),
-        entry.recipient(),
-        entry.queue(),
-        site,
-        message.size(),
-        response,
-        peer,
-        Instant.now(clock),
-        message.created(),
-        attempts,
-        message.tenant(),
-        message.campaign(),
-        protocol,
-        message.receptionProtocol(),
-        tlsProtocol,
-        tlsCipher,
-        meta);
+      QueueConfig config) {
+    return of(type, message, entry)
+        .response(response)
+        .egressPool(config == null ? null : pool(config))
+        .deliveryProtocol(config == null ? null : protocolNames.apply(config.protocol()))
+        .build();
+  }
+
+  /** A message accepted or refused at reception, as its client sent it. */
+  EventRecord received(
+      EventType type,
+      MessageRecord message,
+      QueueEntry entry,
+      Response response,
+      ReceivedMessage received) {
+    Submission submission = received.submission();
+    return of(type, message, entry)
+        .response(response)
+        .peerAddress(client(submission.heloName(), submission.peerAddress()))
+        .numAttempts(0)
+        .tlsProtocolVersion(submission.tlsProtocol())
+        .tlsCipher(submission.tlsCipher())
+        .sessionId(submission.sessionId())
+        .meta(received.meta())
+        .build();
+  }
+
+  /** A client or command a listener refused, for one recipient (or none). */
+  EventRecord refused(Refusal refusal, String recipient, Map<String, String> meta) {
+    return EventRecord.builder(EventType.REJECTION)
+        .sender(refusal.sender())
+        .recipient(recipient)
+        .response(refusal.response())
+        .peerAddress(client(refusal.heloName(), refusal.clientAddress()))
+        .timestamp(Instant.now(clock))
+        .receptionProtocol(refusal.receptionProtocol())
+        .sessionId(refusal.sessionId())
+        .nodeId(nodeId)
+        .meta(meta)
+        .build();
+  }
+
+  /** KumoMTA's name for the pool of mail whose queue names none is {@code unspecified}. */
+  private static String pool(QueueConfig config) {
+    return config.egressPool() == null ? EgressSource.UNSPECIFIED.name() : config.egressPool();
+  }
+
+  private static PeerAddress client(String heloName, String address) {
+    return new PeerAddress(heloName, address);
   }
 }

@@ -84,7 +84,8 @@ final class SpooledCourier implements Courier {
               attempt.message(),
               delivery.config(),
               delivery.batch().attempts() + 1,
-              delivery.site().name(),
+              new Records.Path(
+                  delivery.site().name(), delivery.source().name(), attempt.sessionId()),
               result,
               failure)
           .get();

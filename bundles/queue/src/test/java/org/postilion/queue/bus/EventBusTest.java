@@ -18,31 +18,17 @@ import org.postilion.api.delivery.Response;
 import org.postilion.api.event.EventListener;
 import org.postilion.api.event.EventRecord;
 import org.postilion.api.event.EventType;
+import org.postilion.testkit.EventRecords;
 
 class EventBusTest {
   @TempDir Path folder;
 
   private static EventRecord record(int n) {
-    return new EventRecord(
-        EventType.DELIVERY,
-        "m" + n,
-        "a@b.test",
-        "r" + n + "@c.test",
-        "c.test",
-        "mx.c.test",
-        100,
-        Response.of(250, "2.0.0", "ok " + n),
-        null,
-        Instant.now(),
-        Instant.now(),
-        1,
-        null,
-        null,
-        "smtp",
-        "ESMTP",
-        null,
-        null,
-        Map.of("k", "v" + n));
+    return EventRecords.of(EventType.DELIVERY, "r" + n + "@c.test", Instant.now())
+        .id("m" + n)
+        .response(Response.of(250, "2.0.0", "ok " + n))
+        .meta(Map.of("k", "v" + n))
+        .build();
   }
 
   @Test

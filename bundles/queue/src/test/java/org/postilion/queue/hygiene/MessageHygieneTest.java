@@ -41,6 +41,7 @@ class MessageHygieneTest {
         null,
         "client.example.com",
         null,
+        null,
         null);
   }
 
@@ -80,7 +81,8 @@ class MessageHygieneTest {
             null,
             null,
             "TLSv1.3",
-            "TLS_AES_256_GCM_SHA384");
+            "TLS_AES_256_GCM_SHA384",
+            null);
     String original =
         "From: a@example.com\r\nMessage-ID: <m@a>\r\nDate: Sun, 1 Nov 2026\r\n\r\nx\r\n";
     ReceivedMessage message = message(original, tls);

@@ -29,6 +29,8 @@ import org.postilion.queue.QueueRules;
 import org.postilion.queue.bus.EventBus;
 
 class OutcomesTest {
+  private static final Records.Path PATH =
+      new Records.Path("mx.x.test", "source1", "9bcd689e-23d9-41b7-a015-63a1382f8b57");
   @TempDir Path folder;
   private final MemorySpool spool = new MemorySpool();
   private final Clock clock = Clock.systemUTC();
@@ -46,7 +48,7 @@ class OutcomesTest {
         new Outcomes(
             spool,
             scheduler,
-            new Records(bus, clock),
+            new Records(bus, clock, "557f3ad4-2c8c-11ee-976e-782d7e12e173", name -> name),
             gauges,
             new InFlight(gauges),
             actions,
@@ -102,7 +104,7 @@ class OutcomesTest {
           Response.of(i % 3 == 0 ? 250 : i % 3 == 1 ? 550 : 451, "x.0.0", "reply " + i);
       booked.add(
           outcomes.attempted(
-              batch, null, config(), 1, "mx.x.test", result(batch, disposition, response), null));
+              batch, null, config(), 1, PATH, result(batch, disposition, response), null));
     }
     for (CompletableFuture<Void> future : booked) {
       future.get(10, TimeUnit.SECONDS);
@@ -112,6 +114,9 @@ class OutcomesTest {
     Harness.await("300 records", Duration.ofSeconds(5), () -> records.size() == 300);
     assertEquals(100, records.stream().filter(r -> r.type().recordName().equals("Bounce")).count());
     assertTrue(records.stream().allMatch(r -> "mx.x.test".equals(r.site())));
+    assertTrue(records.stream().allMatch(r -> "source1".equals(r.egressSource())));
+    assertTrue(records.stream().allMatch(r -> PATH.sessionId().equals(r.sessionId())));
+    assertTrue(records.stream().allMatch(r -> r.nodeId() != null && r.numAttempts() == 1));
     var retried = spool.entries("m2").get(0);
     assertEquals(1, retried.entry().attempts());
     assertEquals("451 x.0.0 reply 2", retried.lastResponse());
@@ -128,7 +133,7 @@ class OutcomesTest {
             null,
             config(),
             1,
-            "mx.x.test",
+            PATH,
             result(batch, Disposition.DELIVERED, Response.of(250, "2.0.0", "ok")),
             null)
         .get(10, TimeUnit.SECONDS);
@@ -144,7 +149,7 @@ class OutcomesTest {
     Outcomes outcomes = outcomes();
     Batch batch = queued("m1", 1);
     outcomes
-        .attempted(batch, null, config(), 1, "s", null, new IllegalStateException("it broke"))
+        .attempted(batch, null, config(), 1, PATH, null, new IllegalStateException("it broke"))
         .get(10, TimeUnit.SECONDS);
     var entry = spool.entries("m1").get(0);
     assertTrue(entry.lastResponse().contains("it broke"), entry.lastResponse());

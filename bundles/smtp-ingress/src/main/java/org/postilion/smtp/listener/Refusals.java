@@ -38,7 +38,8 @@ final class Refusals {
 
   /** A client turned away before it had a session. */
   void connectionRefused(String reason, Response response, String clientAddress) {
-    record(new Refusal(reason, null, List.of(), response, clientAddress, null, null, listener));
+    record(
+        new Refusal(reason, null, List.of(), response, clientAddress, null, null, listener, null));
   }
 
   /** A client or command refused during a session; names the transaction so far. */
@@ -73,7 +74,8 @@ final class Refusals {
         session.getRemoteAddress().getAddress().getHostAddress(),
         session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse(null),
         SpoolingMessageHook.receptionProtocol(session),
-        listener);
+        listener,
+        SessionIds.of(session));
   }
 
   /** Records the refusal and returns it as the reply to the client. */

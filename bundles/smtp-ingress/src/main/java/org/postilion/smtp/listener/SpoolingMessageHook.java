@@ -85,7 +85,8 @@ final class SpoolingMessageHook implements MessageHook {
             session.getAttachment(JaasAuthHook.TENANT, State.Connection).orElse(null),
             session.getAttachment(SMTPSession.CURRENT_HELO_NAME, State.Connection).orElse(null),
             tls.map(SSLSession::getProtocol).orElse(null),
-            tls.map(SSLSession::getCipherSuite).orElse(null));
+            tls.map(SSLSession::getCipherSuite).orElse(null),
+            SessionIds.of(session));
     try {
       String id = reception.receive(submission);
       return reply(HookReturnCode.ok(), Response.of(250, "2.0.0", "Ok queued as " + id));
