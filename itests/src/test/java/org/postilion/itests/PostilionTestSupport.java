@@ -28,6 +28,7 @@ import java.util.stream.Stream;
 import javax.inject.Inject;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
+import org.apache.karaf.shell.support.ShellUtil;
 import org.junit.Before;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
@@ -260,6 +261,9 @@ public abstract class PostilionTestSupport {
       if (result != null) {
         out.println(result);
       }
+    } catch (Exception e) {
+      // As the console and bin/client report a failed command.
+      ShellUtil.logException(session, e);
     } finally {
       session.close();
     }

@@ -3,11 +3,17 @@ package org.postilion.itests;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
+import java.io.File;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.inject.Inject;
@@ -39,9 +45,56 @@ public class QueueAdminIT extends PostilionTestSupport {
 
   @Override
   protected Option[] extraOptions() {
+    String sshPort = String.valueOf(freePort());
     return new Option[] {
       editConfigurationFilePut("etc/org.postilion.delivery.smtp.cfg", "idle_timeout", "2s"),
+      editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", sshPort),
+      editConfigurationFilePut("etc/users.properties", "itest", "itest-secret,_g_:admingroup"),
+      systemProperty(SSH_PORT_PROPERTY).value(sshPort),
     };
+  }
+
+  private static final String SSH_PORT_PROPERTY = "itest.ssh.port";
+
+  /**
+   * Runs {@code bin/client COMMAND} as a script or cron job would: no terminal, standard input at
+   * its end. Returns the exit status and what it printed.
+   */
+  private static Map.Entry<Integer, String> client(String command) throws Exception {
+    Path home = Path.of(System.getProperty("karaf.home"));
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                "sh",
+                home.resolve("bin/client").toString(),
+                "-a",
+                System.getProperty(SSH_PORT_PROPERTY),
+                "-u",
+                "itest",
+                "-p",
+                "itest-secret",
+                "-r",
+                "10",
+                command)
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            .redirectErrorStream(true);
+    builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    Process process = builder.start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue("bin/client did not end", process.waitFor(60, TimeUnit.SECONDS));
+    return Map.entry(process.exitValue(), output);
+  }
+
+  @Test
+  public void binClientRunsOneCommandAndExitsWithItsStatus() throws Exception {
+    Map.Entry<Integer, String> summary = client("mta:queue-summary");
+    assertEquals(summary.getValue(), 0, (int) summary.getKey());
+    assertTrue(summary.getValue(), summary.getValue().contains("Queue | Protocol | Count"));
+    assertTrue(summary.getValue(), summary.getValue().matches("(?s).*Ready queue +\\| Site.*"));
+
+    Map.Entry<Integer, String> refused = client("mta:message-show nosuchid");
+    assertEquals(refused.getValue(), 1, (int) refused.getKey());
+    assertTrue(
+        refused.getValue(), refused.getValue().contains("Error: no message nosuchid is queued"));
   }
 
   /**

@@ -9,6 +9,7 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.support.CommandException;
 import org.apache.karaf.shell.support.completers.StringsCompleter;
 import org.postilion.api.signing.DkimKeys;
 
@@ -45,12 +46,12 @@ public class DkimKeygenCommand implements Action {
   @Reference Session session;
 
   @Override
-  public Object execute() {
+  public Object execute() throws CommandException {
     DkimKeys.NewKey key;
     try {
       key = keys.create(domain, selector, algorithm, bits, force);
     } catch (IllegalArgumentException | IOException e) {
-      return "Error: " + e.getMessage();
+      throw AdminCommand.refused(e);
     }
     PrintStream out = session.getConsole();
     out.println(
