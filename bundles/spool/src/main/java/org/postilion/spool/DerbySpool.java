@@ -128,6 +128,11 @@ public class DerbySpool implements Spool {
   }
 
   @Override
+  public Path folder() {
+    return directory;
+  }
+
+  @Override
   public long sizeOnDisk() {
     // A Derby database is a few dozen files: walking them costs less than a query.
     try (Stream<Path> files = Files.walk(directory)) {

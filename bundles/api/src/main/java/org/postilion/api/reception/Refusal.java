@@ -16,7 +16,8 @@ import org.postilion.api.delivery.Response;
  * @param clientAddress the client's IP address
  * @param heloName what the client said in HELO or EHLO, null before it
  * @param receptionProtocol ESMTP, ESMTPS... as in Received fields
- * @param listener the name of the listener (the cfg file's suffix)
+ * @param listener the name of the listener (the cfg file's suffix); null when the server itself
+ *     refused (no room)
  * @param sessionId the id of the client's connection, as in its Reception records; null before the
  *     connection had a session
  */

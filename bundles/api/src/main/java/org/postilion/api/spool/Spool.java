@@ -1,6 +1,7 @@
 package org.postilion.api.spool;
 
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -55,6 +56,11 @@ public interface Spool {
 
   /** Bytes the spool takes on disk now; cheap enough to ask on every metrics scrape. */
   long sizeOnDisk();
+
+  /** The folder the spool keeps its files in, whose free space is watched; null when none. */
+  default Path folder() {
+    return null;
+  }
 
   /** A queued entry and the reply to its last attempt ({@code null} before the first). */
   record StoredEntry(QueueEntry entry, String lastResponse) {}

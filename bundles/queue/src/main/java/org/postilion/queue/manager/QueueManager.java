@@ -54,6 +54,7 @@ import org.postilion.queue.QueueRule;
 import org.postilion.queue.bus.EventBus;
 import org.postilion.queue.egress.EgressRegistry;
 import org.postilion.queue.reception.ReceptionBuffers;
+import org.postilion.queue.reception.ResourceGuard;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,6 +124,9 @@ public class QueueManager implements Reception, QueueAdmin {
 
   @Reference private ReceptionBuffers buffers;
 
+  /** Refuses reception while disk or heap run short; absent only in unit tests. */
+  @Reference private ResourceGuard guard;
+
   @Reference private EgressRegistry egress;
 
   /** Replaced whole by Declarative Services as policies come and go. */
@@ -177,7 +181,7 @@ public class QueueManager implements Reception, QueueAdmin {
   void activate(Config config) {
     records = new Records(bus, clock, NodeId.in(dataFolder), this::protocolRecordName);
     cache = new MessageCache(config.message__cache());
-    receiver = new Receiver(spool, filters, cache, scheduler, gauges, records, clock);
+    receiver = new Receiver(spool, filters, cache, scheduler, gauges, records, clock, this::admit);
     headers(config);
     actions = new AdminActions(spool, clock, action -> operations.ended(action));
     policyThreads = pool("postilion-queue-policy", 2, 10_000);
@@ -482,7 +486,15 @@ public class QueueManager implements Reception, QueueAdmin {
 
   @Override
   public ContentBuffer buffer() throws ReceptionException {
+    admit();
     return buffers.buffer();
+  }
+
+  /** Refuses new mail while the disk or the heap runs short. */
+  private void admit() throws ReceptionException {
+    if (guard != null) {
+      guard.check();
+    }
   }
 
   @Override

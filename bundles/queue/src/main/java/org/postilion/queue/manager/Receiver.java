@@ -50,6 +50,12 @@ final class Receiver {
 
   private final ReceptionFilters filters;
   private final MessageCache cache;
+  private final Admission admission;
+
+  /** Whether the server takes new mail now (disk and heap); throws the refusal when not. */
+  interface Admission {
+    void check() throws ReceptionException;
+  }
 
   Receiver(
       Spool spool,
@@ -58,7 +64,9 @@ final class Receiver {
       Scheduler scheduler,
       QueueGauges gauges,
       Records records,
-      Clock clock) {
+      Clock clock,
+      Admission admission) {
+    this.admission = admission;
     this.spool = spool;
     this.filters = filters;
     this.cache = cache;
@@ -77,6 +85,22 @@ final class Receiver {
   String receive(Submission submission) throws ReceptionException {
     if (submission.recipients().isEmpty()) {
       throw new ReceptionException(Response.of(554, "5.5.1", "no valid recipients"));
+    }
+    try {
+      admission.check();
+    } catch (ReceptionException e) {
+      refused(
+          new Refusal(
+              e.reason() == null ? "no_room" : e.reason(),
+              submission.sender(),
+              submission.recipients(),
+              e.response(),
+              submission.peerAddress(),
+              submission.heloName(),
+              submission.receptionProtocol(),
+              null,
+              submission.sessionId()));
+      throw e;
     }
     byte[] head = MessageHead.read(submission.content());
     HeaderEditor.Result edited = HeaderEditor.remove(head, Set.of(tenantHeader, campaignHeader));
@@ -171,7 +195,10 @@ final class Receiver {
   }
 
   void refused(Refusal refusal) {
-    Map<String, String> meta = Map.of("refusal", refusal.reason(), "listener", refusal.listener());
+    Map<String, String> meta =
+        refusal.listener() == null
+            ? Map.of("refusal", refusal.reason())
+            : Map.of("refusal", refusal.reason(), "listener", refusal.listener());
     List<String> recipients =
         refusal.recipients().isEmpty() ? Collections.singletonList(null) : refusal.recipients();
     for (String recipient : recipients) {

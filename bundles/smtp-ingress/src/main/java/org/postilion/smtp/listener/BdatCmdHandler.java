@@ -39,6 +39,8 @@ final class BdatCmdHandler implements CommandHandler<SMTPSession>, EhloExtension
     /** Why the message cannot be taken, when the buffer could not be had. */
     org.postilion.api.delivery.Response noRoom;
 
+    String noRoomReason;
+
     final LineEndings lineEndings = new LineEndings();
   }
 
@@ -199,6 +201,7 @@ final class BdatCmdHandler implements CommandHandler<SMTPSession>, EhloExtension
               buffer);
     } catch (ReceptionException e) {
       chunks.noRoom = e.response();
+      chunks.noRoomReason = e.reason() != null ? e.reason() : "no_room";
     }
   }
 
@@ -214,7 +217,7 @@ final class BdatCmdHandler implements CommandHandler<SMTPSession>, EhloExtension
             chunks.noRoom.enhancedCode() + " " + chunks.noRoom.content() + ", chunk dropped");
       }
       org.postilion.api.delivery.Response noRoom = chunks.noRoom;
-      Response refused = refusals.refuse("no_room", noRoom, session);
+      Response refused = refusals.refuse(chunks.noRoomReason, noRoom, session);
       session.resetState();
       return refused;
     }

@@ -36,7 +36,7 @@ final class BufferedDataCmdHandler extends DataCmdHandler {
     try {
       buffer = SessionBuffer.open(session, reception);
     } catch (ReceptionException e) {
-      return refusals.refuse("no_room", e.response(), session);
+      return refusals.refuse(e.reason() != null ? e.reason() : "no_room", e.response(), session);
     }
     MaybeSender sender =
         session

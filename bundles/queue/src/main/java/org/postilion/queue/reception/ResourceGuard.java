@@ -1,0 +1,292 @@
+package org.postilion.queue.reception;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.config.ConfigFiles;
+import org.postilion.api.delivery.Response;
+import org.postilion.api.reception.ReceptionException;
+import org.postilion.api.spool.Spool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the server from running out of disk or heap, as KumoMTA's {@code min_free_space} does:
+ * while the spool's or the data folder's filesystem has less free space than {@code
+ * min_free_space}, or the heap after garbage collection is fuller than {@code max_heap_used},
+ * reception refuses new mail with a 4xx (SMTP 452 4.3.1 or 451 4.3.2, HTTP 503). Delivery goes on,
+ * and reception resumes by itself once the check passes again. Looked at once a second on a thread
+ * of its own, so reception only reads the last verdict.
+ */
+@Component(service = ResourceGuard.class, immediate = true, configurationPid = ResourceGuard.PID)
+@Designate(ocd = ResourceGuard.Config.class)
+public class ResourceGuard {
+  static final String PID = "org.postilion.queue.resources";
+  private static final Logger LOG = LoggerFactory.getLogger(ResourceGuard.class);
+
+  @ObjectClassDefinition(
+      name = "Postilion resource guard",
+      description = "Free disk space and heap below which reception refuses new mail")
+  public @interface Config {
+    @AttributeDefinition(
+        description =
+            "Free space to keep on the spool's and data folder's filesystems: a percentage (10%)"
+                + " or a size in bytes (500m, 2g); 0 disables the check")
+    String min__free__space() default "10%";
+
+    @AttributeDefinition(
+        description = "More folders whose filesystems are watched, comma separated")
+    String folders() default "";
+
+    @AttributeDefinition(
+        description =
+            "Percent of the heap that may be in use after garbage collection; 0 disables it")
+    int max__heap__used() default 90;
+  }
+
+  /** What a check found wrong; {@code null} fields when all is well. */
+  record Verdict(String reason, Response response, String detail) {
+    static final Verdict FINE = new Verdict(null, null, null);
+
+    boolean refuses() {
+      return reason != null;
+    }
+  }
+
+  /** Free space to keep: a fraction of the filesystem or a number of bytes. */
+  record FreeSpace(double fraction, long bytes) {
+    static final FreeSpace NONE = new FreeSpace(0, 0);
+
+    static FreeSpace parse(String value) {
+      String text = value == null ? "" : value.trim().toLowerCase(java.util.Locale.ROOT);
+      if (text.isEmpty() || text.equals("0")) {
+        return NONE;
+      }
+      try {
+        if (text.endsWith("%")) {
+          double percent = Double.parseDouble(text.substring(0, text.length() - 1).trim());
+          if (percent < 0 || percent >= 100) {
+            throw new IllegalArgumentException("min_free_space must be below 100%: " + value);
+          }
+          return new FreeSpace(percent / 100, 0);
+        }
+        long unit = 1;
+        char last = text.charAt(text.length() - 1);
+        if (last == 'k' || last == 'm' || last == 'g' || last == 't') {
+          unit = 1L << (10 * ("kmgt".indexOf(last) + 1));
+          text = text.substring(0, text.length() - 1).trim();
+        }
+        long bytes = Math.multiplyExact(Long.parseLong(text), unit);
+        if (bytes < 0) {
+          throw new IllegalArgumentException("min_free_space must not be negative: " + value);
+        }
+        return new FreeSpace(0, bytes);
+      } catch (NumberFormatException | ArithmeticException e) {
+        throw new IllegalArgumentException(
+            "min_free_space must be a percentage (10%) or a size (500m, 2g): " + value, e);
+      }
+    }
+
+    /** Bytes to keep free on a filesystem of {@code total} bytes. */
+    long of(long total) {
+      return Math.max(bytes, (long) (fraction * total));
+    }
+
+    @Override
+    public String toString() {
+      return bytes > 0 ? bytes + " bytes" : (fraction * 100) + "%";
+    }
+  }
+
+  private record Settings(FreeSpace minFree, List<Path> folders, int maxHeapPercent) {}
+
+  @Reference private Spool spool;
+
+  private final DoubleSupplier heapAfterGc;
+  private volatile Settings settings;
+  private volatile Verdict verdict = Verdict.FINE;
+  private ScheduledExecutorService checker;
+
+  public ResourceGuard() {
+    this(ResourceGuard::oldGenerationAfterGc);
+  }
+
+  /**
+   * @param heapAfterGc the fraction of the heap in use after the last collection, 0 to 1
+   */
+  ResourceGuard(DoubleSupplier heapAfterGc) {
+    this.heapAfterGc = heapAfterGc;
+  }
+
+  @Activate
+  void activate(Config config, Map<String, Object> properties) {
+    modified(config, properties);
+    checker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread thread = new Thread(r, "postilion-resource-guard");
+              thread.setDaemon(true);
+              return thread;
+            });
+    checker.scheduleWithFixedDelay(this::checkQuietly, 0, 1, TimeUnit.SECONDS);
+  }
+
+  @Modified
+  void modified(Config config, Map<String, Object> properties) {
+    settings =
+        ConfigFiles.parseOrReject(
+            LOG, ConfigFiles.fileName(properties), settings != null, () -> settings(config));
+    LOG.info(
+        "Reception pauses below {} free on {} or above {}% of the heap after collection",
+        settings.minFree(), settings.folders(), settings.maxHeapPercent());
+  }
+
+  @Deactivate
+  void deactivate() {
+    if (checker != null) {
+      checker.shutdownNow();
+    }
+  }
+
+  private Settings settings(Config config) {
+    FreeSpace minFree = FreeSpace.parse(config.min__free__space());
+    int heap = config.max__heap__used();
+    if (heap < 0 || heap > 100) {
+      throw new IllegalArgumentException("max_heap_used must be between 0 and 100: " + heap);
+    }
+    Set<Path> folders = new LinkedHashSet<>();
+    Path spoolFolder = spool == null ? null : spool.folder();
+    if (spoolFolder != null) {
+      folders.add(spoolFolder.toAbsolutePath());
+    }
+    folders.add(Path.of(System.getProperty("karaf.data", "data")).toAbsolutePath());
+    for (String folder : config.folders().split(",")) {
+      if (!folder.isBlank()) {
+        folders.add(Path.of(folder.trim()).toAbsolutePath());
+      }
+    }
+    return new Settings(minFree, List.copyOf(folders), heap);
+  }
+
+  /** Throws the refusal reception must give now, if any. Never blocks. */
+  public void check() throws ReceptionException {
+    Verdict now = verdict;
+    if (now.refuses()) {
+      throw new ReceptionException(now.response(), now.reason());
+    }
+  }
+
+  private void checkQuietly() {
+    try {
+      update(inspect());
+    } catch (RuntimeException e) {
+      LOG.error("Checking free space and heap failed; the last verdict stays", e);
+    }
+  }
+
+  /** Looks at the disks and the heap now. */
+  Verdict inspect() {
+    Settings current = settings;
+    for (Path folder : current.folders()) {
+      Verdict disk = disk(folder, current.minFree());
+      if (disk.refuses()) {
+        return disk;
+      }
+    }
+    if (current.maxHeapPercent() > 0) {
+      double used = heapAfterGc.getAsDouble();
+      if (used * 100 > current.maxHeapPercent()) {
+        return new Verdict(
+            "max_heap_used",
+            Response.of(451, "4.3.2", "the server is overloaded, try again later"),
+            String.format(
+                "%.0f%% of the heap is in use after garbage collection (max_heap_used %d%%)",
+                used * 100, current.maxHeapPercent()));
+      }
+    }
+    return Verdict.FINE;
+  }
+
+  private static Verdict disk(Path folder, FreeSpace minFree) {
+    if (minFree.equals(FreeSpace.NONE)) {
+      return Verdict.FINE;
+    }
+    Path existing = folder;
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing == null) {
+      return Verdict.FINE;
+    }
+    try {
+      FileStore store = Files.getFileStore(existing);
+      long free = store.getUsableSpace();
+      long keep = minFree.of(store.getTotalSpace());
+      if (free < keep) {
+        return new Verdict(
+            "min_free_space",
+            Response.of(452, "4.3.1", "insufficient system storage, try again later"),
+            String.format(
+                "%s has %d MiB free, below min_free_space %s (%d MiB)",
+                folder, free >> 20, minFree, keep >> 20));
+      }
+      return Verdict.FINE;
+    } catch (IOException e) {
+      LOG.warn("Cannot tell the free space of {}: {}", folder, e.toString());
+      return Verdict.FINE;
+    }
+  }
+
+  /** Takes a new verdict, saying so in the log when it changes. */
+  void update(Verdict next) {
+    Verdict previous = verdict;
+    verdict = next;
+    if (next.refuses() && !next.reason().equals(previous.reason())) {
+      LOG.error(
+          "Reception paused: {}. New mail is answered {} until it recovers; delivery goes on",
+          next.detail(),
+          next.response());
+    } else if (!next.refuses() && previous.refuses()) {
+      LOG.info("Reception resumed: {} recovered", previous.reason());
+    }
+  }
+
+  /** The fullest heap pool that reports its use after collection (the old generation). */
+  private static double oldGenerationAfterGc() {
+    double fullest = 0;
+    List<MemoryPoolMXBean> pools = new ArrayList<>(ManagementFactory.getMemoryPoolMXBeans());
+    for (MemoryPoolMXBean pool : pools) {
+      if (pool.getType() != MemoryType.HEAP || !pool.isCollectionUsageThresholdSupported()) {
+        continue;
+      }
+      MemoryUsage usage = pool.getCollectionUsage();
+      if (usage == null || usage.getMax() <= 0) {
+        continue;
+      }
+      fullest = Math.max(fullest, (double) usage.getUsed() / usage.getMax());
+    }
+    return fullest;
+  }
+}
