@@ -6,6 +6,8 @@ import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -373,12 +375,27 @@ public class HttpApiIT extends PostilionTestSupport {
   @Test
   public void adminEndpointsDoWhatTheShellDoes() throws Exception {
     String queue = "hold:acme@http.test";
-    // Suspend, then inject: the mail waits and shows in the summary, the listing and the gauges.
+    // Suspend (KumoMTA's request body), then inject: the mail waits and shows in the summary, the
+    // listing and the gauges.
     HttpResponse<String> suspended =
-        post("/api/admin/suspend/v1", "{\"queue\": \"" + queue + "\", \"reason\": \"itest\"}");
+        post(
+            "/api/admin/suspend/v1",
+            "{\"queue_names\": [\"" + queue + "\"], \"reason\": \"itest\", \"duration\": \"1h\"}");
     assertEquals(suspended.body(), 200, suspended.statusCode());
-    String suspensionId = field(suspended.body(), "id");
-    assertTrue(get("/api/admin/suspend/v1", null).body().contains(suspensionId));
+    JsonNode suspendReply = JSON.readTree(suspended.body());
+    assertEquals(suspended.body(), List.of("id"), fieldNames(suspendReply));
+    String suspensionId = suspendReply.path("id").asText();
+    JsonNode suspensions = JSON.readTree(get("/api/admin/suspend/v1", null).body());
+    assertTrue(suspensions.isArray());
+    JsonNode listedSuspension = suspensions.get(0);
+    assertEquals(
+        List.of("id", "campaign", "tenant", "domain", "reason", "duration"),
+        fieldNames(listedSuspension));
+    assertEquals(suspensionId, listedSuspension.path("id").asText());
+    assertEquals("itest", listedSuspension.path("reason").asText());
+    assertTrue(
+        listedSuspension.toString(),
+        listedSuspension.path("duration").asText().matches("59m \\d+s.*"));
 
     String raw =
         "From: a@example.com\r\nX-Tenant: acme\r\nX-Campaign: hold\r\nSubject: held\r\n\r\nx\r\n";
@@ -403,8 +420,10 @@ public class HttpApiIT extends PostilionTestSupport {
     assertEquals(404, get("/api/admin/inspect-message/v1?id=nosuch", null).statusCode());
     assertTrue(metrics().contains("scheduled_count{queue=\"" + queue + "\"} 1"));
 
-    HttpResponse<String> resumed = send("DELETE", "/api/admin/suspend/v1?id=" + suspensionId, null);
+    HttpResponse<String> resumed =
+        send("DELETE", "/api/admin/suspend/v1", "{\"id\": \"" + suspensionId + "\"}");
     assertEquals(resumed.body(), 200, resumed.statusCode());
+    assertEquals("removed " + suspensionId, resumed.body());
     Path box = maildir("acme", "hold", "held");
     await("the released message in " + box, WAIT, () -> newMessages(box).size() == 1);
     assertEquals(
@@ -414,34 +433,71 @@ public class HttpApiIT extends PostilionTestSupport {
         WAIT,
         () -> !metrics().contains("scheduled_count{queue=\"" + queue + "\"}"));
 
-    // A destination site's ready queues can be held too, and released by id.
+    // A ready queue can be held too, by its name, and released by id.
+    String readyQueue = "unspecified->mx.example.net@smtp";
     HttpResponse<String> readyHeld =
         post(
             "/api/admin/suspend-ready-q/v1",
-            "{\"name\": \"mx.example.net\", \"duration\": \"1h\", \"reason\": \"itest\"}");
+            "{\"name\": \"" + readyQueue + "\", \"duration\": \"1h\", \"reason\": \"itest\"}");
     assertEquals(readyHeld.body(), 200, readyHeld.statusCode());
-    assertTrue(readyHeld.body(), readyHeld.body().contains("\"kind\":\"SUSPEND_READY\""));
-    String readyId = field(readyHeld.body(), "id");
-    assertTrue(body("/api/admin/suspend/v1").contains("\"site\":\"mx.example.net\""));
-    assertEquals(200, send("DELETE", "/api/admin/suspend/v1?id=" + readyId, null).statusCode());
+    String readyId = JSON.readTree(readyHeld.body()).path("id").asText();
+    JsonNode readyList = JSON.readTree(body("/api/admin/suspend-ready-q/v1"));
+    assertEquals(
+        List.of("id", "name", "reason", "duration", "expires"), fieldNames(readyList.get(0)));
+    assertEquals(readyQueue, readyList.get(0).path("name").asText());
     assertFalse(body("/api/admin/suspend/v1").contains(readyId));
     assertEquals(
-        400, post("/api/admin/suspend-ready-q/v1", "{\"reason\": \"no site\"}").statusCode());
+        "removed " + readyId,
+        send("DELETE", "/api/admin/suspend-ready-q/v1?id=" + readyId, null).body());
+    assertEquals("[]", body("/api/admin/suspend-ready-q/v1").trim());
+    assertEquals(
+        422, post("/api/admin/suspend-ready-q/v1", "{\"reason\": \"no name\"}").statusCode());
 
-    // A bounce catches mail that arrives while it lasts.
+    // A bounce catches mail that arrives while it lasts; KumoMTA's request and answer.
+    assertEquals(
+        422,
+        post("/api/admin/bounce/v1", "{\"domain\": \"x.test\", \"reason\": \"r\", \"oops\": 1}")
+            .statusCode());
     HttpResponse<String> bounce =
         post(
             "/api/admin/bounce/v1",
             "{\"domain\": \"bounce.http.test\", \"duration\": \"10m\", \"reason\": \"itest\"}");
     assertEquals(bounce.body(), 200, bounce.statusCode());
-    String bounceId = field(bounce.body(), "id");
-    assertTrue(body("/api/admin/bounce/v1").contains(bounceId));
+    JsonNode bounceReply = JSON.readTree(bounce.body());
+    assertEquals(List.of("id", "bounced", "total_bounced"), fieldNames(bounceReply));
+    assertTrue(bounceReply.path("bounced").isObject());
+    assertTrue(bounceReply.path("total_bounced").isIntegralNumber());
+    String bounceId = bounceReply.path("id").asText();
     assertEquals(200, postRaw("gone@bounce.http.test", raw).statusCode());
     await(
         "an AdminBounce record",
         WAIT,
         () -> hasRecord("AdminBounce", "gone@bounce.http.test", "administratively bounced: itest"));
-    assertEquals(200, send("DELETE", "/api/admin/bounce/v1?id=" + bounceId, null).statusCode());
+    JsonNode bounceEntry = JSON.readTree(body("/api/admin/bounce/v1")).get(0);
+    assertEquals(
+        List.of(
+            "id",
+            "campaign",
+            "tenant",
+            "domain",
+            "routing_domain",
+            "reason",
+            "duration",
+            "bounced",
+            "total_bounced"),
+        fieldNames(bounceEntry));
+    assertEquals(bounceId, bounceEntry.path("id").asText());
+    assertEquals("bounce.http.test", bounceEntry.path("domain").asText());
+    assertEquals(
+        bounceEntry.toString(),
+        1,
+        bounceEntry.path("bounced").path("hold:acme@bounce.http.test").asInt());
+    assertEquals(1, bounceEntry.path("total_bounced").asInt());
+    HttpResponse<String> cancelled =
+        send("DELETE", "/api/admin/bounce/v1", "{\"id\": \"" + bounceId + "\"}");
+    assertEquals("removed " + bounceId, cancelled.body());
+    assertEquals(
+        404, send("DELETE", "/api/admin/bounce/v1", "{\"id\": \"" + bounceId + "\"}").statusCode());
     assertFalse(body("/api/admin/bounce/v1").contains(bounceId));
 
     // Mail that failed waits for its retry; retry-now makes it due at once.
@@ -891,6 +947,14 @@ public class HttpApiIT extends PostilionTestSupport {
   }
 
   /** The first string value of a JSON field in a pretty-printed body. */
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static List<String> fieldNames(JsonNode object) {
+    List<String> names = new java.util.ArrayList<>();
+    object.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+
   private static String field(String json, String name) {
     Matcher m = Pattern.compile("\"" + name + "\":\"([^\"]+)\"").matcher(json);
     assertTrue(json, m.find());

@@ -54,6 +54,9 @@ public interface QueueAdmin {
 
   List<AdminAction> bounces();
 
+  /** Recipients the bounce with this id ended so far, by scheduled queue (since the start). */
+  Map<String, Long> bounced(String bounceId);
+
   /** Ends a bounce early; true when there was one with this id. */
   boolean cancelBounce(String id);
 

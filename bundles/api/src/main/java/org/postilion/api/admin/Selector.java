@@ -12,7 +12,8 @@ import org.postilion.api.queue.QueueName;
  * @param domain the recipient domain, exactly
  * @param tenant the tenant
  * @param campaign the campaign
- * @param queue a whole scheduled queue name, {@code campaign:tenant@domain}
+ * @param queue a whole scheduled queue name, {@code campaign:tenant@domain}, or several separated
+ *     by commas (KumoMTA's {@code queue_names}): any of them matches
  */
 public record Selector(String domain, String tenant, String campaign, String queue) {
 
@@ -26,15 +27,30 @@ public record Selector(String domain, String tenant, String campaign, String que
       throw new IllegalArgumentException("name a domain, tenant, campaign or queue");
     }
     if (queue != null) {
-      QueueName.parse(queue);
+      queue = String.join(",", queues(queue).stream().map(QueueName::toString).toList());
     }
+  }
+
+  /** Matching one of several scheduled queues, KumoMTA's {@code queue_names}. */
+  public static Selector ofQueues(List<String> names) {
+    return new Selector(null, null, null, String.join(",", names));
   }
 
   public boolean matches(QueueName name) {
     return (domain == null || domain.equals(name.domain()))
         && (tenant == null || tenant.equals(name.tenant()))
         && (campaign == null || campaign.equals(name.campaign()))
-        && (queue == null || QueueName.parse(queue).equals(name));
+        && (queue == null || queues(queue).contains(name));
+  }
+
+  private static List<QueueName> queues(String names) {
+    List<QueueName> parsed = new ArrayList<>();
+    for (String name : names.split(",")) {
+      if (!name.isBlank()) {
+        parsed.add(QueueName.parse(name.trim()));
+      }
+    }
+    return parsed;
   }
 
   @Override

@@ -3,7 +3,8 @@ package org.postilion.http.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import java.io.IOException;
-import java.time.Duration;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +20,6 @@ import org.postilion.api.admin.AdminAction;
 import org.postilion.api.admin.QueueAdmin;
 import org.postilion.api.admin.QueueAdmin.BounceOutcome;
 import org.postilion.api.admin.Selector;
-import org.postilion.api.queue.Durations;
 import org.postilion.http.web.Json;
 import org.postilion.http.web.RequestException;
 import org.slf4j.Logger;
@@ -52,20 +52,24 @@ public class AdminServlet extends HttpServlet {
             case "GET /queue-summary/v1" -> admin.summary();
             case "GET /inspect-message/v1" -> inspectMessage(request);
             case "GET /inspect-sched-q/v1" -> listQueued(request);
-            case "GET /suspend/v1" -> admin.suspensions();
+            case "GET /suspend/v1" -> suspensions(AdminAction.Kind.SUSPEND);
             case "POST /suspend/v1" -> suspend(read(request));
-            case "DELETE /suspend/v1" -> resume(request);
+            case "DELETE /suspend/v1" -> resume(request, response, "suspend");
+            case "GET /suspend-ready-q/v1" -> suspensions(AdminAction.Kind.SUSPEND_READY);
             case "POST /suspend-ready-q/v1" -> suspendReady(read(request));
-            case "GET /bounce/v1" -> admin.bounces();
+            case "DELETE /suspend-ready-q/v1" -> resume(request, response, "suspend-ready-q");
+            case "GET /bounce/v1" -> bounces();
             case "POST /bounce/v1" -> bounce(read(request));
-            case "DELETE /bounce/v1" -> cancelBounce(request);
+            case "DELETE /bounce/v1" -> cancelBounce(request, response);
             case "POST /retry-now/v1" ->
                 Map.of("recipients", admin.retryNow(selector(read(request))));
             case "POST /rebind/v1" -> rebind(read(request));
             case "GET /protocols/v1" -> admin.protocols();
             default -> throw new RequestException(404, null, "no such endpoint: " + route);
           };
-      Json.write(response, 200, body);
+      if (body != TEXT_WRITTEN) {
+        Json.write(response, 200, body);
+      }
     } catch (RequestException e) {
       Json.error(response, e);
     } catch (IllegalArgumentException e) {
@@ -109,44 +113,78 @@ public class AdminServlet extends HttpServlet {
     return admin.list(selector, limit);
   }
 
+  /** KumoMTA answers its DELETEs in plain text; the body is written already. */
+  private static final Object TEXT_WRITTEN = new Object();
+
   private Object suspend(JsonNode body) throws RequestException {
-    return admin.suspend(selector(body), duration(body), text(body, "reason"));
+    KumoRequests.Action action = KumoRequests.suspend(body, Instant.now());
+    return Map.of("id", admin.suspend(action.selector(), action.duration(), action.reason()).id());
   }
 
   private Object suspendReady(JsonNode body) throws RequestException {
-    return admin.suspendReady(
-        required(text(body, "name"), "name"), duration(body), text(body, "reason"));
+    KumoRequests.Action action = KumoRequests.suspendReady(body, Instant.now());
+    return Map.of("id", admin.suspendReady(action.name(), action.duration(), action.reason()).id());
   }
 
-  private Object resume(HttpServletRequest request) throws IOException, RequestException {
-    JsonNode body = readOptional(request);
-    String id = request.getParameter("id") != null ? request.getParameter("id") : text(body, "id");
-    Selector selector = id == null ? selector(body) : null;
-    List<AdminAction> ended = admin.resume(id, selector);
+  private Object suspensions(AdminAction.Kind kind) {
+    Instant now = Instant.now();
+    return admin.suspensions().stream()
+        .filter(a -> a.kind() == kind)
+        .map(
+            a ->
+                kind == AdminAction.Kind.SUSPEND
+                    ? KumoRequests.suspendEntry(a, now)
+                    : KumoRequests.suspendReadyEntry(a, now))
+        .toList();
+  }
+
+  private Object resume(HttpServletRequest request, HttpServletResponse response, String what)
+      throws IOException, RequestException {
+    String id = KumoRequests.id(readOptional(request), request.getParameter("id"));
+    List<AdminAction> ended = admin.resume(id, null);
     if (ended.isEmpty()) {
-      throw new RequestException(404, id == null ? null : "id", "no such suspension");
+      text(response, 404, what + " entry " + id + " not found");
+    } else {
+      text(response, 200, "removed " + id);
     }
-    return ended;
+    return TEXT_WRITTEN;
   }
 
   private Object bounce(JsonNode body) throws RequestException {
-    BounceOutcome outcome = admin.bounce(selector(body), duration(body), text(body, "reason"));
+    KumoRequests.Action action = KumoRequests.bounce(body, Instant.now());
+    BounceOutcome outcome = admin.bounce(action.selector(), action.duration(), action.reason());
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("id", outcome.bounce().id());
-    result.put("bounced", outcome.bounced());
-    result.put("bounce", outcome.bounce());
+    result.put("bounced", admin.bounced(outcome.bounce().id()));
+    result.put("total_bounced", outcome.bounced());
     return result;
   }
 
-  private Object cancelBounce(HttpServletRequest request) throws IOException, RequestException {
-    String id =
-        request.getParameter("id") != null
-            ? request.getParameter("id")
-            : text(readOptional(request), "id");
-    if (!admin.cancelBounce(required(id, "id"))) {
-      throw new RequestException(404, "id", "no bounce " + id + " is in force");
+  private Object bounces() {
+    Instant now = Instant.now();
+    return admin.bounces().stream()
+        .map(b -> KumoRequests.bounceEntry(b, admin.bounced(b.id()), now))
+        .toList();
+  }
+
+  private Object cancelBounce(HttpServletRequest request, HttpServletResponse response)
+      throws IOException, RequestException {
+    String id = KumoRequests.id(readOptional(request), request.getParameter("id"));
+    if (admin.cancelBounce(id)) {
+      text(response, 200, "removed " + id);
+    } else {
+      text(response, 404, "bounce entry " + id + " not found");
     }
-    return Map.of("cancelled", id);
+    return TEXT_WRITTEN;
+  }
+
+  private static void text(HttpServletResponse response, int status, String body)
+      throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    response.setStatus(status);
+    response.setContentType("text/plain; charset=utf-8");
+    response.setContentLength(bytes.length);
+    response.getOutputStream().write(bytes);
   }
 
   private Object rebind(JsonNode body) throws RequestException {
@@ -156,18 +194,6 @@ public class AdminServlet extends HttpServlet {
   private static Selector selector(JsonNode body) {
     return new Selector(
         text(body, "domain"), text(body, "tenant"), text(body, "campaign"), text(body, "queue"));
-  }
-
-  private static Duration duration(JsonNode body) throws RequestException {
-    String text = text(body, "duration");
-    if (text == null) {
-      return null;
-    }
-    try {
-      return Durations.parse(text);
-    } catch (IllegalArgumentException e) {
-      throw RequestException.badField("duration", e.getMessage());
-    }
   }
 
   private static JsonNode read(HttpServletRequest request) throws IOException, RequestException {

@@ -36,10 +36,24 @@ final class EventCounters {
   }
 
   private void outcome(String metric, EventRecord record) {
-    add(metric, "service", record.deliveryProtocol() == null ? "admin" : record.deliveryProtocol());
+    add(metric, "service", service(record.deliveryProtocol()));
     if (record.queue() != null) {
       add(metric + "_by_queue", "queue", record.queue());
     }
+  }
+
+  /**
+   * KumoMTA's per-protocol series: {@code smtp_client} for SMTP, {@code maildir}; other protocols
+   * by their name, lower case; {@code admin} for mail an operator ended.
+   */
+  static String service(String recordedProtocol) {
+    if (recordedProtocol == null) {
+      return "admin";
+    }
+    return switch (recordedProtocol) {
+      case "ESMTP" -> "smtp_client";
+      default -> recordedProtocol.toLowerCase(Locale.ROOT);
+    };
   }
 
   private static String listenerOf(EventRecord record) {

@@ -5,11 +5,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.postilion.api.admin.AdminAction;
 import org.postilion.api.admin.Selector;
@@ -31,6 +35,9 @@ final class AdminActions {
   private final Clock clock;
   private final List<AdminAction> actions = new CopyOnWriteArrayList<>();
   private final ScheduledExecutorService timer;
+
+  /** Recipients each bounce ended, by scheduled queue; since this start of the server. */
+  private final Map<String, Map<String, LongAdder>> bounced = new ConcurrentHashMap<>();
 
   /** Told when an action ends: a suspension's held mail goes back to its schedule. */
   private final Consumer<AdminAction> ended;
@@ -66,6 +73,21 @@ final class AdminActions {
 
   void close() {
     timer.shutdownNow();
+  }
+
+  /** Counts recipients of {@code queue} that the bounce with this id ended. */
+  void countBounced(String id, String queue, int recipients) {
+    bounced
+        .computeIfAbsent(id, i -> new ConcurrentHashMap<>())
+        .computeIfAbsent(queue, q -> new LongAdder())
+        .add(recipients);
+  }
+
+  /** Recipients the bounce with this id ended so far, by scheduled queue. */
+  Map<String, Long> bouncedBy(String id) {
+    Map<String, Long> counts = new TreeMap<>();
+    bounced.getOrDefault(id, Map.of()).forEach((queue, n) -> counts.put(queue, n.sum()));
+    return counts;
   }
 
   AdminAction add(
@@ -108,6 +130,7 @@ final class AdminActions {
     if (!actions.remove(action)) {
       return false;
     }
+    bounced.remove(action.id());
     try {
       spool.deleteAdminAction(action.id());
     } catch (SpoolException e) {

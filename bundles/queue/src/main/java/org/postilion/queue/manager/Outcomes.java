@@ -146,6 +146,7 @@ final class Outcomes {
 
   /** An operator's bounce ends the batch with an AdminBounce record for each recipient. */
   void adminBounce(Batch batch, AdminAction bounce) {
+    actions.countBounced(bounce.id(), batch.queue(), batch.size());
     String reason = bounce.reason() == null ? "no reason given" : bounce.reason();
     Response response = Response.of(551, "5.7.1", "administratively bounced: " + reason);
     submit(new Item(batch, null, null, 0, null, EventType.ADMIN_BOUNCE, response, null, null));
@@ -307,6 +308,7 @@ final class Outcomes {
     }
     AdminAction bounce = actions.actionFor(AdminAction.Kind.BOUNCE, QueueName.parse(batch.queue()));
     if (bounce != null) {
+      actions.countBounced(bounce.id(), batch.queue(), failed.size());
       String reason = bounce.reason() == null ? "no reason given" : bounce.reason();
       planEnd(
           plan,

@@ -580,6 +580,11 @@ public class QueueManager implements Reception, QueueAdmin {
   }
 
   @Override
+  public Map<String, Long> bounced(String bounceId) {
+    return actions.bouncedBy(bounceId);
+  }
+
+  @Override
   public boolean isReadySuspended(String site) {
     return actions.isReadySuspended(site);
   }

@@ -31,8 +31,8 @@ final class ReadyQueue {
 
   /** What the threads need from the queue manager. */
   interface Environment {
-    /** Whether an operator suspended the ready queues of this site. */
-    boolean isSuspended(String site);
+    /** Whether an operator suspended this ready queue, by its name or its site's. */
+    boolean isSuspended(ReadyQueueKey key);
 
     /** Delivers over the worker's session (opening one when needed) and books the outcome. */
     Courier courier();
@@ -94,7 +94,7 @@ final class ReadyQueue {
   }
 
   Offer offer(Delivery delivery) {
-    boolean suspended = environment.isSuspended(key.site());
+    boolean suspended = environment.isSuspended(key);
     synchronized (this) {
       if (retired || closed) {
         return Offer.GONE;
@@ -168,7 +168,7 @@ final class ReadyQueue {
     }
     while (true) {
       // Asked before taking the lock: the admin actions have locks of their own.
-      boolean suspended = environment.isSuspended(key.site());
+      boolean suspended = environment.isSuspended(key);
       synchronized (this) {
         if (closed || workers.size() > shaping.connectionLimit()) {
           leave();
@@ -323,7 +323,7 @@ final class ReadyQueue {
 
   /** The queue summary's line for this ready queue. */
   ReadyQueueStatus status() {
-    boolean suspended = environment.isSuspended(key.site());
+    boolean suspended = environment.isSuspended(key);
     int waiting;
     synchronized (this) {
       waiting = ready.size() + throttled;

@@ -117,8 +117,8 @@ final class ReadyQueues implements ReadyQueue.Environment {
   }
 
   @Override
-  public boolean isSuspended(String site) {
-    return actions.isReadySuspended(site);
+  public boolean isSuspended(ReadyQueueKey key) {
+    return actions.isReadySuspended(key.site()) || actions.isReadySuspended(key.name());
   }
 
   @Override

@@ -116,7 +116,7 @@ class ReadyQueueTest {
             protocol,
             new ReadyQueue.Environment() {
               @Override
-              public boolean isSuspended(String site) {
+              public boolean isSuspended(ReadyQueueKey key) {
                 return false;
               }
 

@@ -1,0 +1,218 @@
+package org.postilion.http.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.postilion.api.admin.AdminAction;
+import org.postilion.api.admin.Selector;
+import org.postilion.api.queue.Durations;
+import org.postilion.http.web.RequestException;
+
+/**
+ * The request bodies and list entries of KumoMTA's admin API (kumo-api-types, KumoMTA 2026.06.23):
+ * the same field names, types, defaults and checks, so that kcli and scripts written for KumoMTA
+ * work against this server.
+ */
+final class KumoRequests {
+  /** KumoMTA's default for bounce, suspend and suspend-ready-q without duration or expires. */
+  static final Duration DEFAULT_DURATION = Duration.ofMinutes(5);
+
+  /** The longest list of queue names the spool keeps with an action. */
+  private static final int MAX_QUEUE_NAMES_LENGTH = 1024;
+
+  private static final Set<String> BOUNCE_FIELDS =
+      Set.of(
+          "reason",
+          "campaign",
+          "tenant",
+          "domain",
+          "routing_domain",
+          "queue_names",
+          "duration",
+          "expires",
+          "suppress_logging");
+
+  private KumoRequests() {}
+
+  /** A bounce, suspension or ready-queue suspension as the request asked for it. */
+  record Action(Selector selector, String name, Duration duration, String reason) {}
+
+  /** {@code BounceV1Request}: unknown fields are refused (422), as KumoMTA refuses them. */
+  static Action bounce(JsonNode body, Instant now) throws RequestException {
+    for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!BOUNCE_FIELDS.contains(name)) {
+        throw new RequestException(422, name, "unknown field; expected one of " + BOUNCE_FIELDS);
+      }
+    }
+    if (body.path("suppress_logging").asBoolean(false)) {
+      throw new RequestException(
+          422, "suppress_logging", "not supported here: AdminBounce records are always written");
+    }
+    return new Action(selector(body, true), null, duration(body, now), reason(body));
+  }
+
+  /** {@code SuspendV1Request}. */
+  static Action suspend(JsonNode body, Instant now) throws RequestException {
+    return new Action(selector(body, false), null, duration(body, now), reason(body));
+  }
+
+  /** {@code SuspendReadyQueueV1Request}: one ready queue by its exact name. */
+  static Action suspendReady(JsonNode body, Instant now) throws RequestException {
+    String name = text(body, "name");
+    if (name == null || name.isBlank()) {
+      throw new RequestException(422, "name", "is required: the ready queue's name");
+    }
+    return new Action(null, name.trim(), duration(body, now), reason(body));
+  }
+
+  /** {@code {"id": "..."}} of the cancel requests; the query parameter {@code id} also does. */
+  static String id(JsonNode body, String parameter) throws RequestException {
+    String id = parameter != null ? parameter : text(body, "id");
+    if (id == null || id.isBlank()) {
+      throw new RequestException(422, "id", "is required");
+    }
+    return id.trim();
+  }
+
+  /** {@code BounceV1ListEntry}. */
+  static Map<String, Object> bounceEntry(
+      AdminAction bounce, Map<String, Long> bounced, Instant now) {
+    Map<String, Object> entry = criteria(bounce);
+    entry.put("routing_domain", null);
+    entry.put("reason", reasonOf(bounce));
+    entry.put("duration", remaining(bounce, now));
+    entry.put("bounced", bounced);
+    entry.put("total_bounced", bounced.values().stream().mapToLong(Long::longValue).sum());
+    return entry;
+  }
+
+  /** {@code SuspendV1ListEntry}. */
+  static Map<String, Object> suspendEntry(AdminAction suspension, Instant now) {
+    Map<String, Object> entry = criteria(suspension);
+    entry.put("reason", reasonOf(suspension));
+    entry.put("duration", remaining(suspension, now));
+    return entry;
+  }
+
+  /** {@code SuspendReadyQueueV1ListEntry}. */
+  static Map<String, Object> suspendReadyEntry(AdminAction suspension, Instant now) {
+    Map<String, Object> entry = new LinkedHashMap<>();
+    entry.put("id", suspension.id());
+    entry.put("name", suspension.site());
+    entry.put("reason", reasonOf(suspension));
+    entry.put("duration", remaining(suspension, now));
+    entry.put("expires", suspension.expires() == null ? null : suspension.expires().toString());
+    return entry;
+  }
+
+  private static Map<String, Object> criteria(AdminAction action) {
+    Map<String, Object> entry = new LinkedHashMap<>();
+    Selector selector = action.selector();
+    entry.put("id", action.id());
+    entry.put("campaign", selector == null ? null : selector.campaign());
+    entry.put("tenant", selector == null ? null : selector.tenant());
+    entry.put("domain", selector == null ? null : selector.domain());
+    return entry;
+  }
+
+  private static String reasonOf(AdminAction action) {
+    return action.reason() == null ? "" : action.reason();
+  }
+
+  /** Time left, as KumoMTA lists it; an action without an end has years left. */
+  private static String remaining(AdminAction action, Instant now) {
+    return action.expires() == null
+        ? Durations.format(Duration.ofDays(365 * 100))
+        : Durations.format(Duration.between(now, action.expires()));
+  }
+
+  private static Selector selector(JsonNode body, boolean routingDomainAllowed)
+      throws RequestException {
+    if (routingDomainAllowed && text(body, "routing_domain") != null) {
+      throw new RequestException(
+          422, "routing_domain", "not supported here: queues have no routing domain");
+    }
+    List<String> queues = new ArrayList<>();
+    if (!routingDomainAllowed && text(body, "queue") != null) {
+      // Postilion's own name for one queue, as the retry-now and rebind bodies take it.
+      queues.add(text(body, "queue").trim());
+    }
+    JsonNode names = body.get("queue_names");
+    if (names != null && !names.isNull()) {
+      if (!names.isArray()) {
+        throw new RequestException(422, "queue_names", "must be an array of queue names");
+      }
+      for (JsonNode name : names) {
+        if (!name.isTextual() || name.asText().isBlank() || name.asText().contains(",")) {
+          throw new RequestException(422, "queue_names", "not a queue name: " + name);
+        }
+        queues.add(name.asText().trim());
+      }
+    }
+    try {
+      if (!queues.isEmpty()) {
+        // KumoMTA: queue names, when given, replace the other criteria.
+        Selector selector = Selector.ofQueues(queues);
+        if (selector.queue().length() > MAX_QUEUE_NAMES_LENGTH) {
+          throw new RequestException(
+              422, "queue_names", "longer than " + MAX_QUEUE_NAMES_LENGTH + " characters in all");
+        }
+        return selector;
+      }
+      // Unlike KumoMTA, no criteria is refused rather than applied to every queue.
+      return new Selector(text(body, "domain"), text(body, "tenant"), text(body, "campaign"), null);
+    } catch (IllegalArgumentException e) {
+      throw new RequestException(422, null, e.getMessage());
+    }
+  }
+
+  private static String reason(JsonNode body) throws RequestException {
+    String reason = text(body, "reason");
+    if (reason == null || reason.isBlank()) {
+      throw new RequestException(422, "reason", "is required");
+    }
+    return reason;
+  }
+
+  /** {@code expires} (RFC 3339) wins over {@code duration} (humantime or seconds); 5 minutes. */
+  private static Duration duration(JsonNode body, Instant now) throws RequestException {
+    String expires = text(body, "expires");
+    if (expires != null) {
+      try {
+        Duration left = Duration.between(now, Instant.parse(expires));
+        // KumoMTA: an end in the past ends the action at once.
+        return left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left;
+      } catch (DateTimeParseException e) {
+        throw new RequestException(422, "expires", "not an RFC 3339 time: " + expires);
+      }
+    }
+    JsonNode duration = body.get("duration");
+    if (duration == null || duration.isNull()) {
+      return DEFAULT_DURATION;
+    }
+    if (duration.isNumber()) {
+      if (duration.asDouble() <= 0) {
+        throw new RequestException(422, "duration", "must be positive");
+      }
+      return Duration.ofMillis((long) (duration.asDouble() * 1000));
+    }
+    try {
+      return Durations.parse(duration.asText());
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      throw new RequestException(422, "duration", e.getMessage());
+    }
+  }
+
+  private static String text(JsonNode body, String field) {
+    JsonNode node = body.get(field);
+    return node == null || node.isNull() ? null : node.asText();
+  }
+}
