@@ -46,6 +46,7 @@ import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.postilion.testkit.SelfSignedTls;
 import org.postilion.testkit.SmtpClient;
+import org.postilion.testkit.TestSmtpServer;
 
 /**
  * The HTTP API in the real distribution, through real HTTP requests: injection (builder and raw) to
@@ -418,6 +419,33 @@ public class HttpApiIT extends PostilionTestSupport {
         body("/api/admin/inspect-sched-q/v1?queue=" + queue).trim(),
         shell("mta:queue-list --json --queue " + queue).trim());
     assertEquals(404, get("/api/admin/inspect-message/v1?id=nosuch", null).statusCode());
+    // KumoMTA's inspect-sched-q: one queue by name, its messages and configuration.
+    JsonNode sched =
+        JSON.readTree(body("/api/admin/inspect-sched-q/v1?want_body=true&queue_name=" + queue));
+    assertEquals(
+        List.of(
+            "queue_name",
+            "messages",
+            "num_scheduled",
+            "queue_config",
+            "delayed_metric",
+            "now",
+            "last_changed"),
+        fieldNames(sched));
+    assertEquals(queue, sched.path("queue_name").asText());
+    assertEquals(1, sched.path("num_scheduled").asInt());
+    JsonNode entry = sched.path("messages").get(0);
+    assertEquals(messageId, entry.path("id").asText());
+    assertEquals("a@example.com", entry.path("message").path("sender").asText());
+    assertEquals("held@http.test", entry.path("message").path("recipient").asText());
+    assertTrue(
+        entry.toString(), entry.path("message").path("data").asText().contains("Subject: held"));
+    assertEquals("acme", entry.path("message").path("meta").path("tenant").asText());
+    assertTrue(
+        sched.toString(),
+        sched.path("queue_config").path("retry_interval").asText().matches("\\d+[a-z]+.*"));
+    assertEquals(
+        404, get("/api/admin/inspect-sched-q/v1?queue_name=no.such.test", null).statusCode());
     assertTrue(metrics().contains("scheduled_count{queue=\"" + queue + "\"} 1"));
 
     HttpResponse<String> resumed =
@@ -557,8 +585,103 @@ public class HttpApiIT extends PostilionTestSupport {
             "/api/admin/retry-now/v1",
             "/api/admin/rebind/v1",
             "/api/admin/protocols/v1",
+            "/api/admin/inspect-ready-q/v1",
+            "/api/admin/ready-q-states/v1",
+            "/api/admin/abort-ready-q-conn/v1",
             "/metrics")) {
       assertTrue(path, openapi.contains("\"" + path + "\""));
+    }
+  }
+
+  @Test
+  public void aStuckSessionShowsInInspectReadyQAndAnOperatorAbortsIt() throws Exception {
+    try (TestSmtpServer stuck = new TestSmtpServer(null)) {
+      stuck.faults(command -> command.startsWith("MAIL") ? TestSmtpServer.Fault.SILENCE : null);
+      writeQueueConfig(
+          "itest-http-stuck",
+          "match.domain = stuck.http.test\nprotocol = smtp\nsmtp.mx_list = [127.0.0.1]:"
+              + stuck.port()
+              + "\nsmtp.allow_loopback = true\nsmtp.tls = disabled\n");
+      assertEquals(
+          200,
+          postRaw("jam@stuck.http.test", "From: a@example.com\r\nSubject: s\r\n\r\nx\r\n")
+              .statusCode());
+      String name = "unspecified->127.0.0.1:" + stuck.port() + "@smtp";
+      String path =
+          "/api/admin/inspect-ready-q/v1?queue_name="
+              + java.net.URLEncoder.encode(name, StandardCharsets.UTF_8);
+      await(
+          "a session delivering to the silent site",
+          WAIT,
+          () -> {
+            // 404 until the ready queue exists.
+            try {
+              HttpResponse<String> r = get(path, null);
+              return r.statusCode() == 200 && r.body().contains("\"phase\":\"DeliveringMessage\"");
+            } catch (IOException e) {
+              return false;
+            }
+          });
+      JsonNode inspected = JSON.readTree(body(path));
+      assertEquals(
+          List.of(
+              "queue_name",
+              "mx",
+              "egress_source",
+              "egress_pool",
+              "protocol",
+              "state",
+              "path_config",
+              "constraints",
+              "dispatchers",
+              "now"),
+          fieldNames(inspected));
+      assertEquals(name, inspected.path("queue_name").asText());
+      assertEquals("unspecified", inspected.path("egress_source").asText());
+      assertEquals(1, inspected.path("state").path("connection_count").asInt());
+      assertTrue(inspected.path("state").path("suspended").isNull());
+      assertTrue(inspected.path("constraints").path("max_concurrent_dispatchers").has("value"));
+      JsonNode dispatcher = inspected.path("dispatchers").get(0);
+      assertEquals(
+          List.of(
+              "session_id",
+              "started_at",
+              "age",
+              "phase",
+              "detail",
+              "time_in_current_phase",
+              "messages_delivered",
+              "messages_transfailed",
+              "messages_failed",
+              "delivered_this_connection",
+              "overall_rate_per_sec"),
+          fieldNames(dispatcher));
+      String session = dispatcher.path("session_id").asText();
+      // The console reads > as a redirection: ready queue names are quoted there.
+      String console = shell("mta:inspect-ready-q '" + name + "'");
+      assertTrue(console, console.contains(session) && console.contains("DeliveringMessage"));
+      JsonNode states = JSON.readTree(body("/api/admin/ready-q-states/v1"));
+      assertTrue(states.toString(), states.path("states_by_ready_queue").isObject());
+      assertEquals(
+          404,
+          post(
+                  "/api/admin/abort-ready-q-conn/v1",
+                  "{\"queue_name\": \"" + name + "\", \"session_id\": \"no-such-session\"}")
+              .statusCode());
+      HttpResponse<String> aborted =
+          post(
+              "/api/admin/abort-ready-q-conn/v1",
+              "{\"queue_name\": \"" + name + "\", \"session_id\": \"" + session + "\"}");
+      assertEquals(aborted.body(), 200, aborted.statusCode());
+      assertEquals("aborted " + session, aborted.body());
+      // The delivery under way fails at once, in a record of that session, and is retried later.
+      await(
+          "the aborted delivery's TransientFailure",
+          WAIT,
+          () ->
+              hasRecord("TransientFailure", "jam@stuck.http.test", "\"session_id\":\"" + session));
+      assertEquals(
+          404, get("/api/admin/inspect-ready-q/v1?queue_name=no-such-queue", null).statusCode());
     }
   }
 

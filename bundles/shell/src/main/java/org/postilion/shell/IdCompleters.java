@@ -51,4 +51,15 @@ public final class IdCompleters {
       return sites;
     }
   }
+
+  /** The ready queues by name. */
+  @Service
+  public static class ReadyQueues extends AdminCompleter {
+    @Override
+    Collection<String> values() {
+      TreeSet<String> names = new TreeSet<>();
+      admin.summary().ready().forEach(r -> names.add(r.name()));
+      return names;
+    }
+  }
 }

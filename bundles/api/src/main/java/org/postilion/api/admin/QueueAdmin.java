@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.postilion.api.queue.QueueConfig;
 
 /**
  * The operator's hands on the queues: what the {@code mta:*} shell commands and the admin HTTP API
@@ -24,6 +25,9 @@ public interface QueueAdmin {
 
   Optional<MessageDetails> message(String messageId);
 
+  /** The configuration in force for a scheduled queue now (its file, before any policy route). */
+  QueueConfig queueConfig(String queueName);
+
   /**
    * Holds the matching scheduled queues' mail.
    *
@@ -33,6 +37,17 @@ public interface QueueAdmin {
 
   /** Holds the ready queues of a destination site (as {@link ReadyQueueStatus#site()} names it). */
   AdminAction suspendReady(String site, Duration duration, String reason);
+
+  /** A ready queue by its name ({@code source->site@protocol}), with its limits and sessions. */
+  Optional<ReadyQueueDetails> readyQueue(String name);
+
+  /**
+   * Ends one session of a ready queue now (KumoMTA's abort-ready-q-conn): its connection is closed,
+   * a delivery under way over it fails transiently and is retried.
+   *
+   * @return false when the ready queue has no session with this id
+   */
+  boolean abortSession(String readyQueue, String sessionId);
 
   /** Suspensions in force, of both kinds. */
   List<AdminAction> suspensions();

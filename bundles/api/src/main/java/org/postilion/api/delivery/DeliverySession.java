@@ -31,6 +31,14 @@ public interface DeliverySession extends AutoCloseable {
     return true;
   }
 
+  /**
+   * Ends the session at once from another thread, for an operator (KumoMTA's abort-ready-q-conn):
+   * closes its connection, so that a delivery blocked on it fails now. The ready queue's thread
+   * then books that failure and calls {@link #close}. The default does nothing, for sessions that
+   * never block long (a folder). Never throws.
+   */
+  default void abort() {}
+
   /** Ends the session politely (QUIT) and frees it; never throws. */
   @Override
   void close();

@@ -140,6 +140,8 @@ public class LmtpProtocol implements DeliveryProtocol {
     }
     LmtpTarget target = (LmtpTarget) site.route();
     return new DeliverySession() {
+      private volatile LmtpSession current;
+
       @Override
       public DeliveryResult deliver(DeliveryRequest request) throws DeliveryException {
         if (stopping) {
@@ -147,10 +149,20 @@ public class LmtpProtocol implements DeliveryProtocol {
         }
         LmtpSession session = new LmtpSession(target, settings, watchdog);
         open.add(session);
+        current = session;
         try {
           return session.deliver(request);
         } finally {
+          current = null;
           open.remove(session);
+        }
+      }
+
+      @Override
+      public void abort() {
+        LmtpSession session = current;
+        if (session != null) {
+          session.close();
         }
       }
 

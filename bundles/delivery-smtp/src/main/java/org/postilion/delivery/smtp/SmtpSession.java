@@ -12,7 +12,7 @@ import org.postilion.api.delivery.Response;
 /** One SMTP connection, carrying one transaction after another (RSET between them). */
 final class SmtpSession implements DeliverySession {
   private final SmtpConnection connection;
-  private boolean broken;
+  private volatile boolean broken;
 
   SmtpSession(SmtpConnection connection) {
     this.connection = connection;
@@ -40,6 +40,13 @@ final class SmtpSession implements DeliverySession {
       broken = true;
       throw new DeliveryException(e.response(), e.beforeTransaction(), e);
     }
+  }
+
+  /** From an operator's thread: closing the socket fails the delivery blocked on it now. */
+  @Override
+  public void abort() {
+    broken = true;
+    connection.close();
   }
 
   @Override

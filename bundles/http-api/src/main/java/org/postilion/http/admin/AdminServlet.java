@@ -51,7 +51,18 @@ public class AdminServlet extends HttpServlet {
           switch (route) {
             case "GET /queue-summary/v1" -> admin.summary();
             case "GET /inspect-message/v1" -> inspectMessage(request);
-            case "GET /inspect-sched-q/v1" -> listQueued(request);
+            case "GET /inspect-sched-q/v1" ->
+                request.getParameter("queue_name") != null
+                    ? SchedQueueInspection.inspect(
+                        admin,
+                        request.getParameter("queue_name"),
+                        Boolean.parseBoolean(request.getParameter("want_body")),
+                        limit(request, null))
+                    : listQueued(request);
+            case "GET /inspect-ready-q/v1" ->
+                ReadyQueueInspection.inspect(admin, request.getParameter("queue_name"));
+            case "GET /ready-q-states/v1" -> ReadyQueueInspection.states(admin);
+            case "POST /abort-ready-q-conn/v1" -> abortSession(read(request), response);
             case "GET /suspend/v1" -> suspensions(AdminAction.Kind.SUSPEND);
             case "POST /suspend/v1" -> suspend(read(request));
             case "DELETE /suspend/v1" -> resume(request, response, "suspend");
@@ -101,16 +112,20 @@ public class AdminServlet extends HttpServlet {
               request.getParameter("campaign"),
               request.getParameter("queue"));
     }
-    int limit = DEFAULT_LIST_LIMIT;
+    return admin.list(selector, limit(request, DEFAULT_LIST_LIMIT));
+  }
+
+  private static Integer limit(HttpServletRequest request, Integer otherwise)
+      throws RequestException {
     String limitText = request.getParameter("limit");
-    if (limitText != null) {
-      try {
-        limit = Integer.parseInt(limitText);
-      } catch (NumberFormatException e) {
-        throw RequestException.badField("limit", "not a number: " + limitText);
-      }
+    if (limitText == null) {
+      return otherwise;
     }
-    return admin.list(selector, limit);
+    try {
+      return Integer.parseInt(limitText);
+    } catch (NumberFormatException e) {
+      throw RequestException.badField("limit", "not a number: " + limitText);
+    }
   }
 
   /** KumoMTA answers its DELETEs in plain text; the body is written already. */
@@ -174,6 +189,20 @@ public class AdminServlet extends HttpServlet {
       text(response, 200, "removed " + id);
     } else {
       text(response, 404, "bounce entry " + id + " not found");
+    }
+    return TEXT_WRITTEN;
+  }
+
+  private Object abortSession(JsonNode body, HttpServletResponse response)
+      throws IOException, RequestException {
+    List<String> request = ReadyQueueInspection.abortRequest(body);
+    if (admin.abortSession(request.get(0), request.get(1))) {
+      text(response, 200, "aborted " + request.get(1));
+    } else {
+      text(
+          response,
+          404,
+          "no matching dispatcher for queue=" + request.get(0) + " session=" + request.get(1));
     }
     return TEXT_WRITTEN;
   }

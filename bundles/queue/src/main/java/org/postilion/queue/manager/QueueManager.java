@@ -35,11 +35,14 @@ import org.postilion.api.admin.QueueAdmin;
 import org.postilion.api.admin.QueueCounts;
 import org.postilion.api.admin.QueueSummary;
 import org.postilion.api.admin.QueuedRecipient;
+import org.postilion.api.admin.ReadyQueueDetails;
 import org.postilion.api.admin.Selector;
 import org.postilion.api.config.NodeId;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.event.EventListener;
+import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.QueueConfigPolicy;
+import org.postilion.api.queue.QueueName;
 import org.postilion.api.reception.ContentBuffer;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
@@ -577,6 +580,21 @@ public class QueueManager implements Reception, QueueAdmin {
   @Override
   public int rebind(Selector selector, String reason) {
     return operations.rebind(selector, reason);
+  }
+
+  @Override
+  public Optional<ReadyQueueDetails> readyQueue(String name) {
+    return ready.named(name).map(ReadyQueue::details);
+  }
+
+  @Override
+  public boolean abortSession(String readyQueue, String sessionId) {
+    return ready.named(readyQueue).map(q -> q.abort(sessionId)).orElse(false);
+  }
+
+  @Override
+  public QueueConfig queueConfig(String queueName) {
+    return configs.now(QueueName.parse(queueName));
   }
 
   @Override

@@ -1,7 +1,10 @@
 package org.postilion.queue.manager;
 
+import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
@@ -10,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
+import org.postilion.api.admin.ReadyQueueDetails;
+import org.postilion.api.admin.ReadyQueueSession;
 import org.postilion.api.admin.ReadyQueueStatus;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.shaping.Rate;
@@ -57,6 +62,9 @@ final class ReadyQueue {
   /** Deliveries under way, for inspection. */
   private final Set<Delivery> active = ConcurrentHashMap.newKeySet();
 
+  /** Sessions opening or open, for inspection and operators' aborts. */
+  private final Set<SessionState> live = ConcurrentHashMap.newKeySet();
+
   // Guarded by this.
   private final Deque<Delivery> ready = new ArrayDeque<>();
   private final List<Thread> workers = new ArrayList<>();
@@ -67,6 +75,8 @@ final class ReadyQueue {
   private Throttle connectionThrottle;
   private boolean closed;
   private boolean retired;
+  private Instant connectionLimitedSince;
+  private String egressPool;
 
   ReadyQueue(ReadyQueueKey key, DeliveryProtocol protocol, Environment environment) {
     this.key = key;
@@ -100,6 +110,7 @@ final class ReadyQueue {
         return Offer.GONE;
       }
       apply(delivery.shaping());
+      egressPool = delivery.config().egressPool();
       if (ready.size() >= shaping.maxReady()) {
         return Offer.FULL;
       }
@@ -139,7 +150,13 @@ final class ReadyQueue {
    * when none is free or waiting for the next slot, so the rate is kept over few sessions.
    */
   private void spawnIfUseful() {
-    if (closed || ready.isEmpty() || workers.size() >= shaping.connectionLimit()) {
+    boolean limited = !ready.isEmpty() && workers.size() >= shaping.connectionLimit();
+    if (!limited) {
+      connectionLimitedSince = null;
+    } else if (connectionLimitedSince == null) {
+      connectionLimitedSince = Instant.now();
+    }
+    if (closed || limited || ready.isEmpty()) {
       return;
     }
     int free = workers.size() - busy;
@@ -291,6 +308,50 @@ final class ReadyQueue {
 
   void sessionOpened() {
     sessions.incrementAndGet();
+  }
+
+  /** A thread starts opening a session: it shows from now on. */
+  SessionState sessionStarting() {
+    SessionState state = new SessionState(Clock.systemUTC());
+    live.add(state);
+    return state;
+  }
+
+  void sessionEnded(SessionState state) {
+    live.remove(state);
+  }
+
+  /** Ends the session with this id now; false when there is none. */
+  boolean abort(String sessionId) {
+    for (SessionState state : live) {
+      if (state.id().equals(sessionId)) {
+        state.abort();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The queue with its limits and sessions, for inspect-ready-q. */
+  ReadyQueueDetails details() {
+    ReadyQueueStatus status = status();
+    ShapingSettings limits;
+    Instant limitedSince;
+    String pool;
+    synchronized (this) {
+      limits = shaping;
+      limitedSince = connectionLimitedSince;
+      pool = egressPool;
+    }
+    return new ReadyQueueDetails(
+        status,
+        pool == null ? "unspecified" : pool,
+        limits,
+        live.stream()
+            .map(SessionState::view)
+            .sorted(Comparator.comparing(ReadyQueueSession::startedAt))
+            .toList(),
+        limitedSince);
   }
 
   void sessionClosed() {

@@ -1,6 +1,5 @@
 package org.postilion.queue.manager;
 
-import java.util.UUID;
 import org.postilion.api.delivery.DeliveryException;
 import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.DeliverySession;
@@ -18,7 +17,7 @@ final class ReadyQueueWorker implements Runnable {
   private final ReadyQueue queue;
   private final Courier courier;
   private DeliverySession session;
-  private String sessionId;
+  private SessionState state;
   private int carried;
 
   ReadyQueueWorker(ReadyQueue queue, Courier courier) {
@@ -30,7 +29,14 @@ final class ReadyQueueWorker implements Runnable {
   public void run() {
     try {
       ReadyQueue.Step step;
-      while ((step = queue.next(session != null)) != null) {
+      while (true) {
+        if (state != null) {
+          state.phase("Idle");
+        }
+        step = queue.next(session != null);
+        if (step == null) {
+          break;
+        }
         if (step.closeIdle()) {
           drop();
           continue;
@@ -54,12 +60,17 @@ final class ReadyQueueWorker implements Runnable {
 
   private void handle(Delivery delivery) {
     if (session != null
-        && (!session.isUsable() || carried >= queue.shaping().maxDeliveriesPerConnection())) {
+        && (!session.isUsable()
+            || state.aborted()
+            || carried >= queue.shaping().maxDeliveriesPerConnection())) {
       drop();
     }
     Courier.Attempt attempt = courier.prepare(delivery);
     if (attempt == null) {
       return;
+    }
+    if (state != null) {
+      state.phase("MessageRateThrottled");
     }
     if (!queue.awaitMessageSlot()) {
       courier.book(attempt, null, stopping());
@@ -75,24 +86,30 @@ final class ReadyQueueWorker implements Runnable {
       if (session == null && !open(attempt)) {
         return;
       }
-      Courier.Attempt inSession = attempt.inSession(sessionId);
+      SessionState carrier = state;
+      Courier.Attempt inSession = attempt.inSession(carrier.id());
+      carrier.phase("DeliveringMessage");
       DeliveryResult result;
       try {
         result = session.deliver(attempt.request());
       } catch (DeliveryException e) {
         drop();
-        if (reused && e.beforeTransaction() && tries == 0) {
+        if (reused && e.beforeTransaction() && tries == 0 && !carrier.aborted()) {
           reused = false;
           continue;
         }
-        courier.book(inSession, Outcomes.forAll(attempt.request(), e.response(), null), null);
+        DeliveryResult failed = Outcomes.forAll(attempt.request(), e.response(), null);
+        carrier.carried(failed);
+        courier.book(inSession, failed, null);
         return;
       } catch (RuntimeException e) {
         drop();
+        carrier.transientFailure();
         courier.book(inSession, null, e);
         return;
       }
       carried++;
+      carrier.carried(result);
       if (!session.isUsable()) {
         drop();
       }
@@ -103,27 +120,36 @@ final class ReadyQueueWorker implements Runnable {
 
   /** Opens a session for the attempt; false when that failed, with the outcome booked. */
   private boolean open(Courier.Attempt attempt) {
+    SessionState opening = queue.sessionStarting();
+    opening.phase("ConnectionRateThrottled");
     if (!queue.awaitSessionSlot()) {
+      queue.sessionEnded(opening);
       courier.book(attempt, null, stopping());
       return false;
     }
+    opening.phase("AttemptingConnection");
     Delivery delivery = attempt.delivery();
+    DeliverySession opened;
     try {
-      session = queue.protocol().open(delivery.site(), delivery.source());
+      opened = queue.protocol().open(delivery.site(), delivery.source());
     } catch (DeliveryException e) {
+      queue.sessionEnded(opening);
       courier.book(attempt, Outcomes.forAll(attempt.request(), e.response(), null), null);
       return false;
     } catch (RuntimeException e) {
+      queue.sessionEnded(opening);
       courier.book(attempt, null, e);
       return false;
     }
-    if (session == null) {
+    if (opened == null) {
+      queue.sessionEnded(opening);
       courier.book(attempt, null, new IllegalStateException("the protocol opened no session"));
       return false;
     }
+    session = opened;
+    state = opening;
+    state.opened(opened);
     carried = 0;
-    // KumoMTA's session_id: shared by the records of the messages this session carries.
-    sessionId = UUID.randomUUID().toString();
     queue.sessionOpened();
     return true;
   }
@@ -133,9 +159,12 @@ final class ReadyQueueWorker implements Runnable {
       return;
     }
     DeliverySession closing = session;
+    SessionState ending = state;
     session = null;
-    sessionId = null;
+    state = null;
+    ending.phase("Closing");
     queue.sessionClosed();
+    queue.sessionEnded(ending);
     try {
       closing.close();
     } catch (RuntimeException e) {

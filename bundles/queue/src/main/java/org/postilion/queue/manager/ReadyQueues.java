@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -119,6 +120,11 @@ final class ReadyQueues implements ReadyQueue.Environment {
   @Override
   public boolean isSuspended(ReadyQueueKey key) {
     return actions.isReadySuspended(key.site()) || actions.isReadySuspended(key.name());
+  }
+
+  /** The ready queue with this name ({@code source->site@protocol}), if it exists now. */
+  Optional<ReadyQueue> named(String name) {
+    return queues.values().stream().filter(q -> q.key().name().equals(name)).findFirst();
   }
 
   @Override
