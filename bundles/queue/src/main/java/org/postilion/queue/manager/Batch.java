@@ -27,6 +27,17 @@ final class Batch {
   /** Set when the queue's rate limit already gave this batch its slot. */
   private final boolean slotReserved;
 
+  /** Why the batch waits again in its scheduled queue, so a Delayed record is written once. */
+  enum Delay {
+    NONE,
+    READY_FULL,
+    MESSAGE_RATE,
+    SUSPENDED,
+    WAITING
+  }
+
+  private final Delay delay;
+
   private Batch(
       String messageId,
       String queue,
@@ -35,7 +46,9 @@ final class Batch {
       int attempts,
       int[] indexes,
       String[] recipients,
-      boolean slotReserved) {
+      boolean slotReserved,
+      Delay delay) {
+    this.delay = delay;
     this.messageId = messageId;
     this.queue = queue;
     this.created = created;
@@ -63,7 +76,8 @@ final class Batch {
         first.attempts(),
         indexes,
         recipients,
-        false);
+        false,
+        Delay.NONE);
   }
 
   /** The entries that failed, due again at {@code next} after {@code attemptsSoFar} attempts. */
@@ -87,19 +101,39 @@ final class Batch {
         attemptsSoFar,
         keptIndexes,
         keptRecipients,
-        false);
+        false,
+        Delay.NONE);
   }
 
   /** The same batch, due at {@code when}; the spool is not told, as nothing was attempted. */
   Batch dueAt(Instant when) {
     return new Batch(
-        messageId, queue, created, when.toEpochMilli(), attempts, indexes, recipients, false);
+        messageId,
+        queue,
+        created,
+        when.toEpochMilli(),
+        attempts,
+        indexes,
+        recipients,
+        false,
+        delay);
   }
 
   /** The same batch holding a slot of its queue's rate limit that starts at {@code when}. */
   Batch withSlotAt(Instant when) {
     return new Batch(
-        messageId, queue, created, when.toEpochMilli(), attempts, indexes, recipients, true);
+        messageId, queue, created, when.toEpochMilli(), attempts, indexes, recipients, true, delay);
+  }
+
+  /** The same batch, marked as waiting for {@code why}. */
+  Batch delayed(Delay why) {
+    return new Batch(
+        messageId, queue, created, due, attempts, indexes, recipients, slotReserved, why);
+  }
+
+  /** Why it waits again, {@link Delay#NONE} when it was not sent back. */
+  Delay delay() {
+    return delay;
   }
 
   String messageId() {

@@ -164,7 +164,16 @@ final class Dispatcher {
     }
     AdminAction suspension = actions.actionFor(AdminAction.Kind.SUSPEND, queue);
     if (suspension != null) {
-      if (!parking.hold(suspension.id(), batch, () -> actions.isInForce(suspension))) {
+      Batch held =
+          delay(
+              batch,
+              Batch.Delay.SUSPENDED,
+              Response.of(
+                  451,
+                  "4.4.4",
+                  "scheduled queue is suspended: "
+                      + (suspension.reason() == null ? "no reason given" : suspension.reason())));
+      if (!parking.hold(suspension.id(), held, () -> actions.isInForce(suspension))) {
         // Resumed between the look-up and now: it goes on as if never held.
         scheduler.add(batch);
       }
@@ -188,7 +197,13 @@ final class Dispatcher {
       }
       long waitNanos = throttle.reserve(System.nanoTime());
       if (waitNanos > 0) {
-        scheduler.add(batch.withSlotAt(now.plusNanos(waitNanos)));
+        Response throttled =
+            Response.of(
+                451,
+                "4.4.4",
+                batch.queue() + " throttled message rate (" + config.maxMessageRate() + ")");
+        scheduler.add(
+            delay(batch, Batch.Delay.MESSAGE_RATE, throttled).withSlotAt(now.plusNanos(waitNanos)));
         return;
       }
     }
@@ -250,7 +265,18 @@ final class Dispatcher {
       case FULL -> {
         inFlight.end(batch);
         long jitter = ThreadLocalRandom.current().nextLong(READY_FULL_DELAY.toMillis());
-        scheduler.add(batch.dueAt(Instant.now(clock).plus(READY_FULL_DELAY).plusMillis(jitter)));
+        Response full =
+            Response.of(
+                451,
+                "4.4.5",
+                "ready queue "
+                    + delivery.key().name()
+                    + " is full (max_ready "
+                    + limits.maxReady()
+                    + "): back in the scheduled queue");
+        scheduler.add(
+            delay(batch, Batch.Delay.READY_FULL, full)
+                .dueAt(Instant.now(clock).plus(READY_FULL_DELAY).plusMillis(jitter)));
       }
       case PROTOCOL_GONE -> {
         // Dispatched again, it waits for the protocol to come back.
@@ -293,7 +319,16 @@ final class Dispatcher {
         batch, null, config, batch.attempts() + 1, Records.Path.NOWHERE, result, null);
   }
 
-  private void park(String reason, Batch batch) {
+  /** Marks the batch as waiting for {@code why}; the first time, its Delayed records say so. */
+  private Batch delay(Batch batch, Batch.Delay why, Response response) {
+    if (batch.delay() != why) {
+      outcomes.delayed(batch, response);
+    }
+    return batch.delayed(why);
+  }
+
+  private void park(String reason, Batch waiting) {
+    Batch batch = delay(waiting, Batch.Delay.WAITING, Response.of(451, "4.3.5", waitsFor(reason)));
     parking.park(reason, batch);
     if (waitingOver(reason, batch)) {
       // What it waits for came between the look-up and the parking.
@@ -314,6 +349,19 @@ final class Dispatcher {
   }
 
   private final java.util.Set<String> warned = ConcurrentHashMap.newKeySet();
+
+  /** What a parked batch waits for, in words. */
+  private static String waitsFor(String reason) {
+    int colon = reason.indexOf(':');
+    String kind = colon < 0 ? reason : reason.substring(0, colon);
+    String what = colon < 0 ? "" : reason.substring(colon + 1);
+    return switch (kind) {
+      case "protocol" -> "waits for delivery protocol " + what + ", which is not installed";
+      case "pool" -> "waits for a source of egress pool " + what;
+      case "config" -> "waits for a valid queue configuration: " + what + " was rejected";
+      default -> "waits: " + reason;
+    };
+  }
 
   private boolean waitingOver(String reason, Batch batch) {
     if (reason.startsWith("protocol:")) {

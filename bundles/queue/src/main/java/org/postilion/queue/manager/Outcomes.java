@@ -144,6 +144,14 @@ final class Outcomes {
     submit(new Item(batch, null, config, 0, null, EventType.EXPIRATION, response, null, null));
   }
 
+  /**
+   * The batch went back to its scheduled queue without an attempt (KumoMTA's Delayed): a record for
+   * each recipient saying why; nothing changes in the spool.
+   */
+  void delayed(Batch batch, Response response) {
+    submit(new Item(batch, null, null, 0, null, EventType.DELAYED, response, null, null));
+  }
+
   /** An operator's bounce ends the batch with an AdminBounce record for each recipient. */
   void adminBounce(Batch batch, AdminAction bounce) {
     actions.countBounced(bounce.id(), batch.queue(), batch.size());
@@ -214,6 +222,19 @@ final class Outcomes {
   }
 
   private void book(List<Item> group) {
+    // Delayed records change nothing in the spool: written at once, and out of the group.
+    group.removeIf(
+        item -> {
+          if (item.endedAs() != EventType.DELAYED) {
+            return false;
+          }
+          recordDelay(item);
+          item.booked().complete(null);
+          return true;
+        });
+    if (group.isEmpty()) {
+      return;
+    }
     Plan plan = new Plan();
     for (Item item : group) {
       try {
@@ -248,6 +269,23 @@ final class Outcomes {
     plan.records.forEach(records::publish);
     plan.rescheduled.forEach(scheduler::add);
     group.forEach(item -> item.booked().complete(null));
+  }
+
+  private void recordDelay(Item item) {
+    Batch batch = item.batch();
+    MessageCache.Cached cached = cache.get(batch.messageId());
+    MessageRecord message;
+    try {
+      message = cached != null ? cached.message() : spool.message(batch.messageId()).orElse(null);
+    } catch (SpoolException e) {
+      LOG.warn("Cannot read {} for its Delayed record: {}", batch, e.toString());
+      return;
+    }
+    if (message != null) {
+      for (QueueEntry entry : batch.entries()) {
+        records.publish(records.ended(EventType.DELAYED, message, entry, item.endResponse(), null));
+      }
+    }
   }
 
   private Batch later(Batch batch) {

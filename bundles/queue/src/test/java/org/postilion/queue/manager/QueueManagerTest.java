@@ -147,10 +147,26 @@ class QueueManagerTest {
       assertTrue(readyQueue(h.manager.summary().ready(), "slow.test").ready() <= 2);
       Thread.sleep(10);
     }
+    // KumoMTA's Delayed: each recipient sent back says why, once, however often it is offered.
+    await(
+        "a Delayed record for each one sent back", () -> h.recordsOf("Delayed", "slow.test") == 7);
+    assertTrue(
+        h.records.stream()
+            .filter(r -> r.type().recordName().equals("Delayed"))
+            .allMatch(r -> r.response().content().contains("is full (max_ready 2)")));
+    h.manager.retryNow(new Selector("slow.test", null, null, null));
+    await(
+        "the retried recipients back in the schedule",
+        () ->
+            h.manager.list(new Selector("slow.test", null, null, null), 100).stream()
+                    .filter(r -> r.state().equals("scheduled"))
+                    .count()
+                == 7);
     h.protocol.behave("slow.test", FakeProtocol.Behaviour.DELIVER);
     h.protocol.release();
     h.manager.retryNow(new Selector("slow.test", null, null, null));
     await("all delivered in the end", () -> h.recordsOf("Delivery", "slow.test") == 10);
+    assertEquals(7, h.recordsOf("Delayed", "slow.test"), "one Delayed record per recipient");
   }
 
   @Test
