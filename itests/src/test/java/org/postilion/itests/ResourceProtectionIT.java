@@ -124,6 +124,23 @@ public class ResourceProtectionIT extends PostilionTestSupport {
     }
   }
 
+  /** KumoMTA's liveness check: its status and its text. */
+  private static String liveness() throws Exception {
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            "http://127.0.0.1:"
+                                + Integer.getInteger(HTTP_PORT_PROPERTY)
+                                + "/api/check-liveness/v1"))
+                    .timeout(Duration.ofSeconds(10))
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    return response.statusCode() + " " + response.body();
+  }
+
   private static int injectOverHttp() throws Exception {
     HttpRequest request =
         HttpRequest.newBuilder(
@@ -181,6 +198,7 @@ public class ResourceProtectionIT extends PostilionTestSupport {
         WAIT,
         () -> hasRecord("Rejection", "ann@disk.test", "\"refusal\":\"min_free_space\""));
     assertTrue(karafLog().contains("Reception paused"));
+    assertEquals("503 storage is too full", liveness());
 
     Files.delete(filler);
     await("reception to resume", WAIT, () -> sendQuietly().startsWith("250"));
@@ -191,6 +209,7 @@ public class ResourceProtectionIT extends PostilionTestSupport {
         WAIT,
         () -> newMessages(maildir).size() == expected);
     assertTrue(karafLog().contains("Reception resumed"));
+    assertEquals("200 OK", liveness());
   }
 
   private static String sendQuietly() {

@@ -17,6 +17,14 @@ public interface QueueAdmin {
 
   QueueSummary summary();
 
+  /**
+   * Why reception refuses new mail now: {@code min_free_space} or {@code max_heap_used}; {@code
+   * null} while it takes mail.
+   */
+  default String receptionPaused() {
+    return null;
+  }
+
   /** Recipients per scheduled queue name, without walking the queues: cheap enough per scrape. */
   Map<String, QueueCounts> counts();
 

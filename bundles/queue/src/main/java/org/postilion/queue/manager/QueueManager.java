@@ -493,6 +493,11 @@ public class QueueManager implements Reception, QueueAdmin {
     return buffers.buffer();
   }
 
+  @Override
+  public String receptionPaused() {
+    return guard == null ? null : guard.refusing();
+  }
+
   /** Refuses new mail while the disk or the heap runs short. */
   private void admit() throws ReceptionException {
     if (guard != null) {

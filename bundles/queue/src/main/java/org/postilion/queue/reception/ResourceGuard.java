@@ -198,6 +198,11 @@ public class ResourceGuard {
     }
   }
 
+  /** The limit reception is refused for now ({@code min_free_space}...), null when none. */
+  public String refusing() {
+    return verdict.reason();
+  }
+
   private void checkQuietly() {
     try {
       update(inspect());
