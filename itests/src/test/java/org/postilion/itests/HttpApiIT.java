@@ -657,6 +657,11 @@ public class HttpApiIT extends PostilionTestSupport {
               "overall_rate_per_sec"),
           fieldNames(dispatcher));
       String session = dispatcher.path("session_id").asText();
+      // KumoMTA's per ready queue series, labelled as kcli queue-summary reads them.
+      String metrics = metrics();
+      assertTrue(
+          metrics, metrics.contains("connection_count{service=\"smtp_client:" + name + "\"} 1"));
+      assertTrue(metrics, metrics.contains("ready_count{service=\"smtp_client:" + name + "\"} "));
       // The console reads > as a redirection: ready queue names are quoted there.
       String console = shell("mta:inspect-ready-q '" + name + "'");
       assertTrue(console, console.contains(session) && console.contains("DeliveringMessage"));

@@ -47,7 +47,7 @@ public final class IdCompleters {
     @Override
     Collection<String> values() {
       TreeSet<String> sites = new TreeSet<>();
-      admin.summary().ready().forEach(r -> sites.add(r.site()));
+      admin.readyQueues().forEach(r -> sites.add(r.site()));
       return sites;
     }
   }
@@ -58,7 +58,7 @@ public final class IdCompleters {
     @Override
     Collection<String> values() {
       TreeSet<String> names = new TreeSet<>();
-      admin.summary().ready().forEach(r -> names.add(r.name()));
+      admin.readyQueues().forEach(r -> names.add(r.name()));
       return names;
     }
   }

@@ -46,6 +46,9 @@ public interface QueueAdmin {
   /** Holds the ready queues of a destination site (as {@link ReadyQueueStatus#site()} names it). */
   AdminAction suspendReady(String site, Duration duration, String reason);
 
+  /** The ready queues now, without walking the scheduled queues: cheap enough per scrape. */
+  List<ReadyQueueStatus> readyQueues();
+
   /** A ready queue by its name ({@code source->site@protocol}), with its limits and sessions. */
   Optional<ReadyQueueDetails> readyQueue(String name);
 

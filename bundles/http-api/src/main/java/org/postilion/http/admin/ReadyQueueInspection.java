@@ -76,7 +76,7 @@ final class ReadyQueueInspection {
   /** Every ready queue in a state worth knowing; the ones in none are left out, as KumoMTA does. */
   static Map<String, Object> states(QueueAdmin admin) {
     Map<String, Object> byQueue = new LinkedHashMap<>();
-    for (ReadyQueueStatus status : admin.summary().ready()) {
+    for (ReadyQueueStatus status : admin.readyQueues()) {
       admin
           .readyQueue(status.name())
           .map(ReadyQueueInspection::connectionLimited)

@@ -18,6 +18,7 @@ import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletName;
 import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 import org.postilion.api.admin.QueueAdmin;
 import org.postilion.api.admin.QueueCounts;
+import org.postilion.api.admin.ReadyQueueStatus;
 import org.postilion.api.event.EventListener;
 import org.postilion.api.event.EventRecord;
 import org.postilion.api.reception.LocalListener;
@@ -57,8 +58,9 @@ public class MetricsServlet extends HttpServlet implements EventListener {
       throws IOException {
     PrometheusText out = new PrometheusText();
     counters.write(out);
-    queues(out);
-    listeners(out);
+    List<ReadyQueueStatus> readyQueues = admin.readyQueues();
+    queues(out, readyQueues);
+    listeners(out, readyQueues);
     jvm(out);
     byte[] body = out.toString().getBytes(StandardCharsets.UTF_8);
     response.setStatus(200);
@@ -67,15 +69,24 @@ public class MetricsServlet extends HttpServlet implements EventListener {
     response.getOutputStream().write(body);
   }
 
-  private void queues(PrometheusText out) {
+  private void queues(PrometheusText out, List<ReadyQueueStatus> readyQueues) {
     Map<String, QueueCounts> counts = admin.counts();
     out.help("scheduled_count", "Recipients waiting in each scheduled queue")
         .type("scheduled_count", "gauge");
     counts.forEach(
         (queue, c) -> out.sample("scheduled_count", Map.of("queue", queue), c.scheduled()));
-    out.help("ready_count", "Recipients handed to a delivery protocol, per scheduled queue")
-        .type("ready_count", "gauge");
-    counts.forEach((queue, c) -> out.sample("ready_count", Map.of("queue", queue), c.ready()));
+    out.help(
+            "ready_count_by_queue", "Recipients handed to a delivery protocol, per scheduled queue")
+        .type("ready_count_by_queue", "gauge");
+    counts.forEach(
+        (queue, c) -> out.sample("ready_count_by_queue", Map.of("queue", queue), c.ready()));
+    // KumoMTA's ready_count and outgoing connection_count: per ready queue, labelled as kcli
+    // queue-summary reads them, service="<protocol>:<source>-><site>@<protocol>".
+    out.help("ready_count", "Messages waiting in each ready queue").type("ready_count", "gauge");
+    for (ReadyQueueStatus r : readyQueues) {
+      out.sample("ready_count", Map.of("service", service(r)), r.ready());
+    }
+
     out.help("delayed_count", "Recipients that failed at least once and wait for a retry")
         .type("delayed_count", "gauge");
     counts.forEach((queue, c) -> out.sample("delayed_count", Map.of("queue", queue), c.delayed()));
@@ -89,8 +100,12 @@ public class MetricsServlet extends HttpServlet implements EventListener {
     }
   }
 
-  private void listeners(PrometheusText out) {
-    out.help("connection_count", "Client connections open now").type("connection_count", "gauge");
+  private void listeners(PrometheusText out, List<ReadyQueueStatus> outgoing) {
+    out.help("connection_count", "Connections open now: of clients, and of ready queues")
+        .type("connection_count", "gauge");
+    for (ReadyQueueStatus r : outgoing) {
+      out.sample("connection_count", Map.of("service", service(r)), r.connections());
+    }
     for (LocalListener listener : listeners) {
       out.sample(
           "connection_count",
@@ -109,6 +124,13 @@ public class MetricsServlet extends HttpServlet implements EventListener {
                       Map.of("service", "esmtp_listener:" + listener.name(), "reason", reason),
                       count));
     }
+  }
+
+  /** KumoMTA's service label of a ready queue: {@code smtp_client:<name>} for SMTP. */
+  private static String service(ReadyQueueStatus ready) {
+    return EventCounters.service(ready.protocol().equals("smtp") ? "ESMTP" : ready.protocol())
+        + ":"
+        + ready.name();
   }
 
   private static void jvm(PrometheusText out) {

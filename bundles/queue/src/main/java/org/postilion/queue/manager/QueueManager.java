@@ -36,6 +36,7 @@ import org.postilion.api.admin.QueueCounts;
 import org.postilion.api.admin.QueueSummary;
 import org.postilion.api.admin.QueuedRecipient;
 import org.postilion.api.admin.ReadyQueueDetails;
+import org.postilion.api.admin.ReadyQueueStatus;
 import org.postilion.api.admin.Selector;
 import org.postilion.api.config.NodeId;
 import org.postilion.api.delivery.DeliveryProtocol;
@@ -585,6 +586,11 @@ public class QueueManager implements Reception, QueueAdmin {
   @Override
   public int rebind(Selector selector, String reason) {
     return operations.rebind(selector, reason);
+  }
+
+  @Override
+  public List<ReadyQueueStatus> readyQueues() {
+    return ready.statuses();
   }
 
   @Override
