@@ -77,11 +77,19 @@ public class QueueAdminIT extends PostilionTestSupport {
                 command)
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
             .redirectErrorStream(true);
+    File output = File.createTempFile("bin-client", ".out");
+    builder.redirectOutput(output);
     builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
     Process process = builder.start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue("bin/client did not end", process.waitFor(60, TimeUnit.SECONDS));
-    return Map.entry(process.exitValue(), output);
+    // A client that never ends (the bug this guards against) fails the test, not hangs it.
+    boolean ended = process.waitFor(60, TimeUnit.SECONDS);
+    if (!ended) {
+      process.destroyForcibly();
+    }
+    String printed = Files.readString(output.toPath(), StandardCharsets.UTF_8);
+    Files.delete(output.toPath());
+    assertTrue("bin/client did not end: " + printed, ended);
+    return Map.entry(process.exitValue(), printed);
   }
 
   @Test

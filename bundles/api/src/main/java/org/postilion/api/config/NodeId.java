@@ -2,10 +2,13 @@ package org.postilion.api.config;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.UUID;
 
 /**
@@ -22,8 +25,10 @@ public final class NodeId {
   public static synchronized String in(Path dataFolder) {
     Path file = dataFolder.resolve(FILE);
     try {
-      if (Files.isRegularFile(file)) {
-        String kept = Files.readString(file, StandardCharsets.US_ASCII).trim();
+      String kept =
+          Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.US_ASCII).trim() : "";
+      // An empty file is a first start cut short before the id reached the disk.
+      if (!kept.isEmpty()) {
         try {
           return UUID.fromString(kept).toString();
         } catch (IllegalArgumentException e) {
@@ -34,8 +39,12 @@ public final class NodeId {
       String made = UUID.randomUUID().toString();
       Files.createDirectories(dataFolder);
       Path temporary = Files.createTempFile(dataFolder, FILE, ".tmp");
-      Files.writeString(temporary, made + "\n", StandardCharsets.US_ASCII);
-      Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
+      try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
+        channel.write(ByteBuffer.wrap((made + "\n").getBytes(StandardCharsets.US_ASCII)));
+        channel.force(true);
+      }
+      Files.move(
+          temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       return made;
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read or write the node id in " + file, e);

@@ -4,8 +4,8 @@ package org.postilion.api.delivery;
  * A reply from the far side of a delivery, or one the server made up for a local failure: an SMTP
  * style code (250, 451, 550...), the enhanced status code when there is one, and the text.
  *
- * @param command the command the reply answered, as KumoMTA names it ({@code "MAIL FROM"}, {@code
- *     "RCPT TO"}, {@code "DATA"}, {@code "."} for the end of the message), or {@code null}
+ * @param command the command line the reply answered, as KumoMTA records it with its CRLF ({@code
+ *     "RCPT TO:<a@example.com>\r\n"}, {@code ".\r\n"} for the end of the message), or {@code null}
  */
 public record Response(int code, String enhancedCode, String content, String command)
     implements java.io.Serializable {

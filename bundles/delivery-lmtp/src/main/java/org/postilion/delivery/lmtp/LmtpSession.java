@@ -40,7 +40,7 @@ final class LmtpSession implements Closeable {
   private final LmtpTarget target;
   private final LmtpProtocol.Settings settings;
   private final ScheduledExecutorService watchdog;
-  private Closeable connection;
+  private volatile Closeable connection;
   private InputStream in;
   private OutputStream out;
   private PeerAddress peer;
@@ -147,10 +147,19 @@ final class LmtpSession implements Closeable {
     return new DeliveryResult(results, peer);
   }
 
+  /** An abort that came before the connection existed closes it now. */
+  private void abortedMeanwhile() throws IOException {
+    if (closed) {
+      close();
+      throw new IOException("the session was aborted");
+    }
+  }
+
   private void connect() throws IOException {
     if (target.socket() != null) {
       SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
       connection = channel;
+      abortedMeanwhile();
       within(
           settings.connectTimeout(),
           () -> {
@@ -164,6 +173,7 @@ final class LmtpSession implements Closeable {
     }
     Socket socket = new Socket();
     connection = socket;
+    abortedMeanwhile();
     InetSocketAddress address = new InetSocketAddress(target.host(), target.port());
     if (address.isUnresolved()) {
       throw new IOException("cannot resolve " + target.host());
@@ -266,13 +276,12 @@ final class LmtpSession implements Closeable {
 
   @Override
   public void close() {
-    if (closed) {
-      return;
-    }
     closed = true;
-    if (connection != null) {
+    // Also when called again: an abort may have come before the connection existed.
+    Closeable open = connection;
+    if (open != null) {
       try {
-        connection.close();
+        open.close();
       } catch (IOException e) {
         // Closing a broken connection may fail; it is gone either way.
       }

@@ -400,6 +400,20 @@ final class SmtpConnection implements AutoCloseable {
     closeQuietly(plain);
   }
 
+  /**
+   * From another thread: resets the TCP connection under TLS too. Closing the SSLSocket here could
+   * wait without end for the lock a delivery blocked on a full send buffer holds; closing the plain
+   * socket fails that delivery's read or write at once.
+   */
+  void abort() {
+    try {
+      plain.setSoLinger(true, 0);
+    } catch (IOException e) {
+      // Closed already: nothing left to reset.
+    }
+    closeQuietly(plain);
+  }
+
   private static List<RecipientResult> all(List<String> recipients, Response response) {
     return recipients.stream().map(r -> result(r, response)).toList();
   }

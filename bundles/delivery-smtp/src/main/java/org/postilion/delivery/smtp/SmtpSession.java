@@ -46,7 +46,7 @@ final class SmtpSession implements DeliverySession {
   @Override
   public void abort() {
     broken = true;
-    connection.close();
+    connection.abort();
   }
 
   @Override

@@ -57,7 +57,7 @@ public class AdminServlet extends HttpServlet {
                         admin,
                         request.getParameter("queue_name"),
                         Boolean.parseBoolean(request.getParameter("want_body")),
-                        limit(request, null))
+                        limit(request, DEFAULT_LIST_LIMIT))
                     : listQueued(request);
             case "GET /inspect-ready-q/v1" ->
                 ReadyQueueInspection.inspect(admin, request.getParameter("queue_name"));

@@ -29,14 +29,14 @@ final class Batch {
 
   /** Why the batch waits again in its scheduled queue, so a Delayed record is written once. */
   enum Delay {
-    NONE,
     READY_FULL,
     MESSAGE_RATE,
     SUSPENDED,
     WAITING
   }
 
-  private final Delay delay;
+  /** The reasons already recorded since the last attempt, one bit each. */
+  private final byte delays;
 
   private Batch(
       String messageId,
@@ -47,8 +47,8 @@ final class Batch {
       int[] indexes,
       String[] recipients,
       boolean slotReserved,
-      Delay delay) {
-    this.delay = delay;
+      byte delays) {
+    this.delays = delays;
     this.messageId = messageId;
     this.queue = queue;
     this.created = created;
@@ -77,7 +77,7 @@ final class Batch {
         indexes,
         recipients,
         false,
-        Delay.NONE);
+        (byte) 0);
   }
 
   /** The entries that failed, due again at {@code next} after {@code attemptsSoFar} attempts. */
@@ -102,7 +102,7 @@ final class Batch {
         keptIndexes,
         keptRecipients,
         false,
-        Delay.NONE);
+        (byte) 0);
   }
 
   /** The same batch, due at {@code when}; the spool is not told, as nothing was attempted. */
@@ -116,24 +116,33 @@ final class Batch {
         indexes,
         recipients,
         false,
-        delay);
+        delays);
   }
 
   /** The same batch holding a slot of its queue's rate limit that starts at {@code when}. */
   Batch withSlotAt(Instant when) {
     return new Batch(
-        messageId, queue, created, when.toEpochMilli(), attempts, indexes, recipients, true, delay);
+        messageId,
+        queue,
+        created,
+        when.toEpochMilli(),
+        attempts,
+        indexes,
+        recipients,
+        true,
+        delays);
   }
 
-  /** The same batch, marked as waiting for {@code why}. */
+  /** The same batch, marked as having waited for {@code why}. */
   Batch delayed(Delay why) {
+    byte marked = (byte) (delays | (1 << why.ordinal()));
     return new Batch(
-        messageId, queue, created, due, attempts, indexes, recipients, slotReserved, why);
+        messageId, queue, created, due, attempts, indexes, recipients, slotReserved, marked);
   }
 
-  /** Why it waits again, {@link Delay#NONE} when it was not sent back. */
-  Delay delay() {
-    return delay;
+  /** Whether it waited for {@code why} since its last attempt (and its record was written). */
+  boolean delayedFor(Delay why) {
+    return (delays & (1 << why.ordinal())) != 0;
   }
 
   String messageId() {

@@ -321,7 +321,7 @@ final class Dispatcher {
 
   /** Marks the batch as waiting for {@code why}; the first time, its Delayed records say so. */
   private Batch delay(Batch batch, Batch.Delay why, Response response) {
-    if (batch.delay() != why) {
+    if (!batch.delayedFor(why)) {
       outcomes.delayed(batch, response);
     }
     return batch.delayed(why);

@@ -9,6 +9,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 import org.postilion.api.admin.AdminAction;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
@@ -65,6 +66,7 @@ final class Outcomes {
   private final Clock clock;
   private final MessageCache cache;
   private final BlockingQueue<Item> pending = new ArrayBlockingQueue<>(4 * GROUP);
+  private final AtomicLong delaysLeftOut = new AtomicLong();
   private final Thread thread;
   private volatile boolean stopping;
 
@@ -149,7 +151,22 @@ final class Outcomes {
    * each recipient saying why; nothing changes in the spool.
    */
   void delayed(Batch batch, Response response) {
-    submit(new Item(batch, null, null, 0, null, EventType.DELAYED, response, null, null));
+    // Asked on the dispatcher's threads, which never wait: under a backlog the record is left out.
+    Item item =
+        new Item(
+            batch,
+            null,
+            null,
+            0,
+            null,
+            EventType.DELAYED,
+            response,
+            null,
+            new CompletableFuture<>());
+    if (!pending.offer(item) && delaysLeftOut.getAndIncrement() % 10_000 == 0) {
+      LOG.warn(
+          "Outcomes are backlogged: Delayed records left out ({} so far)", delaysLeftOut.get());
+    }
   }
 
   /** An operator's bounce ends the batch with an AdminBounce record for each recipient. */

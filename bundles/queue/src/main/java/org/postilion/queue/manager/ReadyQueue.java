@@ -178,7 +178,8 @@ final class ReadyQueue {
    * limit went down, nothing came within the idle timeout). While the queue is suspended nothing is
    * handed out; the last thread stays, looking again each second, to carry on when it ends.
    */
-  Step next(boolean holdsSession) {
+  Step next(SessionState holding) {
+    boolean holdsSession = holding != null;
     long deadline;
     synchronized (this) {
       deadline = System.nanoTime() + shaping.idleTimeout().toNanos();
@@ -190,6 +191,10 @@ final class ReadyQueue {
         if (closed || workers.size() > shaping.connectionLimit()) {
           leave();
           return null;
+        }
+        if (holdsSession && holding.aborted()) {
+          // An operator ended the idle session: it goes now, not with the next message.
+          return Step.CLOSE_IDLE;
         }
         if (!ready.isEmpty() && !suspended) {
           busy++;
@@ -326,6 +331,10 @@ final class ReadyQueue {
     for (SessionState state : live) {
       if (state.id().equals(sessionId)) {
         state.abort();
+        synchronized (this) {
+          // An idle thread holding it wakes up to close it.
+          notifyAll();
+        }
         return true;
       }
     }

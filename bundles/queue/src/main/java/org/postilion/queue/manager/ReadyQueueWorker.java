@@ -33,7 +33,7 @@ final class ReadyQueueWorker implements Runnable {
         if (state != null) {
           state.phase("Idle");
         }
-        step = queue.next(session != null);
+        step = queue.next(session == null ? null : state);
         if (step == null) {
           break;
         }
@@ -121,9 +121,21 @@ final class ReadyQueueWorker implements Runnable {
   /** Opens a session for the attempt; false when that failed, with the outcome booked. */
   private boolean open(Courier.Attempt attempt) {
     SessionState opening = queue.sessionStarting();
+    boolean opened = false;
+    try {
+      opened = open(attempt, opening);
+      return opened;
+    } finally {
+      if (!opened) {
+        // Whatever ended the attempt (an Error from a bundle going away too), it shows no more.
+        queue.sessionEnded(opening);
+      }
+    }
+  }
+
+  private boolean open(Courier.Attempt attempt, SessionState opening) {
     opening.phase("ConnectionRateThrottled");
     if (!queue.awaitSessionSlot()) {
-      queue.sessionEnded(opening);
       courier.book(attempt, null, stopping());
       return false;
     }
@@ -133,16 +145,13 @@ final class ReadyQueueWorker implements Runnable {
     try {
       opened = queue.protocol().open(delivery.site(), delivery.source());
     } catch (DeliveryException e) {
-      queue.sessionEnded(opening);
       courier.book(attempt, Outcomes.forAll(attempt.request(), e.response(), null), null);
       return false;
     } catch (RuntimeException e) {
-      queue.sessionEnded(opening);
       courier.book(attempt, null, e);
       return false;
     }
     if (opened == null) {
-      queue.sessionEnded(opening);
       courier.book(attempt, null, new IllegalStateException("the protocol opened no session"));
       return false;
     }

@@ -206,7 +206,8 @@ public class ResourceGuard {
   private void checkQuietly() {
     try {
       update(inspect());
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      // An exception would end the scheduled checks for good; the next second tries again.
       LOG.error("Checking free space and heap failed; the last verdict stays", e);
     }
   }
@@ -278,19 +279,26 @@ public class ResourceGuard {
     }
   }
 
-  /** The fullest heap pool that reports its use after collection (the old generation). */
+  /**
+   * The old generation's use after its last collection, as a fraction of its maximum: the pools
+   * named Old or Tenured (G1, Parallel, Serial); for a single-pool collector (ZGC, Shenandoah), its
+   * one heap pool. Survivor spaces are full after every young collection and say nothing.
+   */
   private static double oldGenerationAfterGc() {
+    List<MemoryPoolMXBean> heap = new ArrayList<>();
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == MemoryType.HEAP && pool.isCollectionUsageThresholdSupported()) {
+        heap.add(pool);
+      }
+    }
+    List<MemoryPoolMXBean> old =
+        heap.stream().filter(p -> p.getName().matches(".*(Old|Tenured).*")).toList();
     double fullest = 0;
-    List<MemoryPoolMXBean> pools = new ArrayList<>(ManagementFactory.getMemoryPoolMXBeans());
-    for (MemoryPoolMXBean pool : pools) {
-      if (pool.getType() != MemoryType.HEAP || !pool.isCollectionUsageThresholdSupported()) {
-        continue;
-      }
+    for (MemoryPoolMXBean pool : old.isEmpty() && heap.size() == 1 ? heap : old) {
       MemoryUsage usage = pool.getCollectionUsage();
-      if (usage == null || usage.getMax() <= 0) {
-        continue;
+      if (usage != null && usage.getMax() > 0) {
+        fullest = Math.max(fullest, (double) usage.getUsed() / usage.getMax());
       }
-      fullest = Math.max(fullest, (double) usage.getUsed() / usage.getMax());
     }
     return fullest;
   }
