@@ -24,6 +24,9 @@ final class KumoRequests {
   /** KumoMTA's default for bounce, suspend and suspend-ready-q without duration or expires. */
   static final Duration DEFAULT_DURATION = Duration.ofMinutes(5);
 
+  /** Longer than any action needs, short enough for every date it ends at to be stored. */
+  static final Duration MAX_DURATION = Duration.ofDays(3650);
+
   /** The longest list of queue names the spool keeps with an action. */
   private static final int MAX_QUEUE_NAMES_LENGTH = 1024;
 
@@ -198,17 +201,24 @@ final class KumoRequests {
     if (duration == null || duration.isNull()) {
       return DEFAULT_DURATION;
     }
+    Duration parsed;
     if (duration.isNumber()) {
-      if (duration.asDouble() <= 0) {
-        throw new RequestException(422, "duration", "must be positive");
+      double seconds = duration.asDouble();
+      if (!(seconds > 0) || seconds > MAX_DURATION.toSeconds()) {
+        throw new RequestException(422, "duration", "must be between 0 and " + MAX_DURATION);
       }
-      return Duration.ofMillis((long) (duration.asDouble() * 1000));
+      parsed = Duration.ofMillis((long) (seconds * 1000));
+    } else {
+      try {
+        parsed = Durations.parse(duration.asText());
+      } catch (IllegalArgumentException | ArithmeticException e) {
+        throw new RequestException(422, "duration", e.getMessage());
+      }
     }
-    try {
-      return Durations.parse(duration.asText());
-    } catch (IllegalArgumentException | ArithmeticException e) {
-      throw new RequestException(422, "duration", e.getMessage());
+    if (parsed.isZero() || parsed.isNegative() || parsed.compareTo(MAX_DURATION) > 0) {
+      throw new RequestException(422, "duration", "must be between 0 and " + MAX_DURATION);
     }
+    return parsed;
   }
 
   private static String text(JsonNode body, String field) {

@@ -164,18 +164,18 @@ final class Dispatcher {
     }
     AdminAction suspension = actions.actionFor(AdminAction.Kind.SUSPEND, queue);
     if (suspension != null) {
-      Batch held =
-          delay(
-              batch,
-              Batch.Delay.SUSPENDED,
-              Response.of(
-                  451,
-                  "4.4.4",
-                  "scheduled queue is suspended: "
-                      + (suspension.reason() == null ? "no reason given" : suspension.reason())));
+      Batch held = batch.delayed(Batch.Delay.SUSPENDED);
       if (!parking.hold(suspension.id(), held, () -> actions.isInForce(suspension))) {
         // Resumed between the look-up and now: it goes on as if never held.
         scheduler.add(batch);
+      } else if (!batch.delayedFor(Batch.Delay.SUSPENDED)) {
+        outcomes.delayed(
+            batch,
+            Response.of(
+                451,
+                "4.4.4",
+                "scheduled queue is suspended: "
+                    + (suspension.reason() == null ? "no reason given" : suspension.reason())));
       }
       return;
     }
