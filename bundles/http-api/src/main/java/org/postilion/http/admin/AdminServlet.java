@@ -195,14 +195,14 @@ public class AdminServlet extends HttpServlet {
 
   private Object abortSession(JsonNode body, HttpServletResponse response)
       throws IOException, RequestException {
-    List<String> request = ReadyQueueInspection.abortRequest(body);
-    if (admin.abortSession(request.get(0), request.get(1))) {
-      text(response, 200, "aborted " + request.get(1));
+    KumoRequests.Abort request = KumoRequests.abort(body);
+    if (admin.abortSession(request.queue(), request.session())) {
+      text(response, 200, "aborted " + request.session());
     } else {
       text(
           response,
           404,
-          "no matching dispatcher for queue=" + request.get(0) + " session=" + request.get(1));
+          "no matching dispatcher for queue=" + request.queue() + " session=" + request.session());
     }
     return TEXT_WRITTEN;
   }

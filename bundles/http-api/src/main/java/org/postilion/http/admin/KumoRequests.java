@@ -76,6 +76,21 @@ final class KumoRequests {
     return new Action(null, name.trim(), duration(body, now), reason(body));
   }
 
+  /** {@code AbortReadyQConnV1Request}: one session of one ready queue. */
+  record Abort(String queue, String session) {}
+
+  static Abort abort(JsonNode body) throws RequestException {
+    String queue = body.path("queue_name").asText("");
+    String session = body.path("session_id").asText("");
+    if (queue.isBlank()) {
+      throw new RequestException(422, "queue_name", "is required");
+    }
+    if (session.isBlank()) {
+      throw new RequestException(422, "session_id", "is required");
+    }
+    return new Abort(queue, session);
+  }
+
   /** {@code {"id": "..."}} of the cancel requests; the query parameter {@code id} also does. */
   static String id(JsonNode body, String parameter) throws RequestException {
     String id = parameter != null ? parameter : text(body, "id");

@@ -3,7 +3,6 @@ package org.postilion.http.admin;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.postilion.api.admin.AdminAction;
 import org.postilion.api.admin.QueueAdmin;
@@ -150,19 +149,5 @@ final class ReadyQueueInspection {
     json.put("source", Map.of("kind", "primary"));
     json.put("display", display);
     return json;
-  }
-
-  /** KumoMTA's {@code AbortReadyQConnV1Request} fields, checked. */
-  static List<String> abortRequest(com.fasterxml.jackson.databind.JsonNode body)
-      throws RequestException {
-    String queue = body.path("queue_name").asText("");
-    String session = body.path("session_id").asText("");
-    if (queue.isBlank()) {
-      throw new RequestException(422, "queue_name", "is required");
-    }
-    if (session.isBlank()) {
-      throw new RequestException(422, "session_id", "is required");
-    }
-    return List.of(queue, session);
   }
 }

@@ -43,16 +43,17 @@ final class EventCounters {
   }
 
   /**
-   * KumoMTA's per-protocol series: {@code smtp_client} for SMTP, {@code maildir}; other protocols
-   * by their name, lower case; {@code admin} for mail an operator ended.
+   * KumoMTA's protocol name in metrics: {@code smtp_client} for SMTP (named {@code ESMTP} in
+   * records, {@code smtp} as a service), {@code maildir}; other protocols by their name, lower
+   * case; {@code admin} for mail an operator ended.
    */
-  static String service(String recordedProtocol) {
-    if (recordedProtocol == null) {
+  static String service(String protocol) {
+    if (protocol == null) {
       return "admin";
     }
-    return switch (recordedProtocol) {
-      case "ESMTP" -> "smtp_client";
-      default -> recordedProtocol.toLowerCase(Locale.ROOT);
+    return switch (protocol) {
+      case "ESMTP", "smtp" -> "smtp_client";
+      default -> protocol.toLowerCase(Locale.ROOT);
     };
   }
 

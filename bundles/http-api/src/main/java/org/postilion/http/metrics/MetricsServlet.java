@@ -128,9 +128,7 @@ public class MetricsServlet extends HttpServlet implements EventListener {
 
   /** KumoMTA's service label of a ready queue: {@code smtp_client:<name>} for SMTP. */
   private static String service(ReadyQueueStatus ready) {
-    return EventCounters.service(ready.protocol().equals("smtp") ? "ESMTP" : ready.protocol())
-        + ":"
-        + ready.name();
+    return EventCounters.service(ready.protocol()) + ":" + ready.name();
   }
 
   private static void jvm(PrometheusText out) {

@@ -107,37 +107,23 @@ final class Batch {
 
   /** The same batch, due at {@code when}; the spool is not told, as nothing was attempted. */
   Batch dueAt(Instant when) {
-    return new Batch(
-        messageId,
-        queue,
-        created,
-        when.toEpochMilli(),
-        attempts,
-        indexes,
-        recipients,
-        false,
-        delays);
+    return copy(when.toEpochMilli(), false, delays);
   }
 
   /** The same batch holding a slot of its queue's rate limit that starts at {@code when}. */
   Batch withSlotAt(Instant when) {
-    return new Batch(
-        messageId,
-        queue,
-        created,
-        when.toEpochMilli(),
-        attempts,
-        indexes,
-        recipients,
-        true,
-        delays);
+    return copy(when.toEpochMilli(), true, delays);
   }
 
   /** The same batch, marked as having waited for {@code why}. */
   Batch delayed(Delay why) {
-    byte marked = (byte) (delays | (1 << why.ordinal()));
+    return copy(due, slotReserved, (byte) (delays | (1 << why.ordinal())));
+  }
+
+  /** The same recipients and attempts; only when, the slot and the delay marks differ. */
+  private Batch copy(long newDue, boolean slot, byte newDelays) {
     return new Batch(
-        messageId, queue, created, due, attempts, indexes, recipients, slotReserved, marked);
+        messageId, queue, created, newDue, attempts, indexes, recipients, slot, newDelays);
   }
 
   /** Whether it waited for {@code why} since its last attempt (and its record was written). */
