@@ -7,10 +7,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.postilion.api.admin.QueueAdmin;
+import org.postilion.api.admin.QueuedRecipient;
 import org.postilion.api.admin.ReadyQueueStatus;
 import org.postilion.api.admin.Selector;
 import org.postilion.api.shaping.Rate;
@@ -148,8 +150,16 @@ class QueueManagerTest {
       Thread.sleep(10);
     }
     // KumoMTA's Delayed: each recipient sent back says why, once, however often it is offered.
+    // One that was sent back before the session opened may since have moved up into the ready
+    // queue: it keeps its record, so 7 or 8 recipients have one.
+    var scheduled =
+        h.manager.list(new Selector("slow.test", null, null, null), 100).stream()
+            .filter(r -> r.state().equals("scheduled"))
+            .map(QueuedRecipient::recipient)
+            .toList();
     await(
-        "a Delayed record for each one sent back", () -> h.recordsOf("Delayed", "slow.test") == 7);
+        "a Delayed record for each one sent back",
+        () -> delayedRecipients(h).containsAll(scheduled));
     assertTrue(
         h.records.stream()
             .filter(r -> r.type().recordName().equals("Delayed"))
@@ -166,7 +176,21 @@ class QueueManagerTest {
     h.protocol.release();
     h.manager.retryNow(new Selector("slow.test", null, null, null));
     await("all delivered in the end", () -> h.recordsOf("Delivery", "slow.test") == 10);
-    assertEquals(7, h.recordsOf("Delayed", "slow.test"), "one Delayed record per recipient");
+    List<String> delayed =
+        h.records.stream()
+            .filter(r -> r.type().recordName().equals("Delayed"))
+            .map(r -> r.recipient())
+            .toList();
+    assertEquals(
+        delayed.size(), Set.copyOf(delayed).size(), "one Delayed record per recipient: " + delayed);
+    assertTrue(delayed.size() == 7 || delayed.size() == 8, "Delayed records: " + delayed);
+  }
+
+  private static Set<String> delayedRecipients(Harness h) {
+    return h.records.stream()
+        .filter(r -> r.type().recordName().equals("Delayed"))
+        .map(r -> r.recipient())
+        .collect(java.util.stream.Collectors.toSet());
   }
 
   @Test
