@@ -84,6 +84,7 @@ public class MailFlowIT extends PostilionTestSupport {
         Set.of(
             "org.postilion.api",
             "org.postilion.spool",
+            "org.postilion.bounce",
             "org.postilion.queue",
             "org.postilion.events",
             "org.postilion.shell",

@@ -363,6 +363,9 @@ public abstract class PostilionTestSupport {
         && (text.charAt(end + 2) == ' ' || text.charAt(end + 2) == '\t')) {
       end = text.indexOf("\r\n", end + 2);
     }
-    assertEquals(sent, text.substring(end + 2));
+    String rest = text.substring(end + 2);
+    // The server's trace header, which ties bounces and complaints back to the message.
+    assertTrue(rest, rest.startsWith("X-Postilion-Ref: "));
+    assertEquals(sent, rest.substring(rest.indexOf("\r\n") + 2));
   }
 }

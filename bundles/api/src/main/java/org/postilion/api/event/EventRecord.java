@@ -29,6 +29,8 @@ import org.postilion.api.json.Json;
  * @param nodeId the id of the node that wrote the record, kept in its data folder
  * @param tlsPeerSubjectName the subject of the peer's certificate, one element per RDN
  * @param sessionId shared by the records of one connection (reception) or session (delivery)
+ * @param feedbackReport for a Feedback record, the ARF report as KumoMTA writes it ({@code
+ *     feedback_type}, {@code user_agent}, ...); {@code null} otherwise
  */
 public record EventRecord(
     EventType type,
@@ -57,7 +59,8 @@ public record EventRecord(
     List<String> tlsPeerSubjectName,
     String sessionId,
     String tenant,
-    String campaign)
+    String campaign,
+    Map<String, Object> feedbackReport)
     implements java.io.Serializable {
 
   /** KumoMTA's class of a failure nobody classified. */
@@ -71,6 +74,10 @@ public record EventRecord(
     headers = headers == null ? Map.of() : Map.copyOf(headers);
     tlsPeerSubjectName = tlsPeerSubjectName == null ? null : List.copyOf(tlsPeerSubjectName);
     bounceClassification = bounceClassification == null ? UNCATEGORIZED : bounceClassification;
+    feedbackReport =
+        feedbackReport == null
+            ? null
+            : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(feedbackReport));
   }
 
   public static Builder builder(EventType type) {
@@ -109,7 +116,7 @@ public record EventRecord(
     json.put("egress_pool", egressPool);
     json.put("egress_source", egressSource);
     json.put("source_address", sourceAddress == null ? null : Map.of("address", sourceAddress));
-    json.put("feedback_report", null);
+    json.put("feedback_report", feedbackReport);
     json.put("meta", new TreeMap<>(meta));
     json.put("headers", new TreeMap<>(headers));
     json.put("delivery_protocol", deliveryProtocol);
@@ -236,6 +243,7 @@ public record EventRecord(
     private String sessionId;
     private String tenant;
     private String campaign;
+    private Map<String, Object> feedbackReport;
 
     private Builder(EventType type) {
       this.type = type;
@@ -269,6 +277,7 @@ public record EventRecord(
       sessionId = r.sessionId;
       tenant = r.tenant;
       campaign = r.campaign;
+      feedbackReport = r.feedbackReport;
     }
 
     public Builder type(EventType value) {
@@ -406,6 +415,11 @@ public record EventRecord(
       return this;
     }
 
+    public Builder feedbackReport(Map<String, Object> value) {
+      feedbackReport = value;
+      return this;
+    }
+
     public EventRecord build() {
       return new EventRecord(
           type,
@@ -434,7 +448,8 @@ public record EventRecord(
           tlsPeerSubjectName,
           sessionId,
           tenant,
-          campaign);
+          campaign,
+          feedbackReport);
     }
   }
 }

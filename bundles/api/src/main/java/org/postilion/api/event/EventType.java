@@ -10,7 +10,9 @@ public enum EventType {
   ADMIN_BOUNCE("AdminBounce"),
   ADMIN_REBIND("AdminRebind"),
   REJECTION("Rejection"),
-  DELAYED("Delayed");
+  DELAYED("Delayed"),
+  OOB("OOB"),
+  FEEDBACK("Feedback");
 
   private final String recordName;
 

@@ -1,5 +1,6 @@
 package org.postilion.queue.manager;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,9 +39,13 @@ import org.postilion.api.admin.QueuedRecipient;
 import org.postilion.api.admin.ReadyQueueDetails;
 import org.postilion.api.admin.ReadyQueueStatus;
 import org.postilion.api.admin.Selector;
+import org.postilion.api.bounce.BounceClassifier;
 import org.postilion.api.config.NodeId;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.event.EventListener;
+import org.postilion.api.event.EventPublisher;
+import org.postilion.api.event.EventRecord;
+import org.postilion.api.message.TraceHeader;
 import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.QueueConfigPolicy;
 import org.postilion.api.queue.QueueName;
@@ -75,13 +80,13 @@ import org.slf4j.LoggerFactory;
  * operator sees), {@link QueueConfigs} (configuration per queue, cached) and the {@link EventBus}.
  */
 @Component(
-    service = {Reception.class, QueueAdmin.class},
+    service = {Reception.class, QueueAdmin.class, EventPublisher.class},
     immediate = true,
     // The bean name of the admin service in Camel routes.
     property = "name=queueAdmin",
     configurationPid = "org.postilion.queue.manager")
 @Designate(ocd = QueueManager.Config.class)
-public class QueueManager implements Reception, QueueAdmin {
+public class QueueManager implements Reception, QueueAdmin, EventPublisher {
   private static final Logger LOG = LoggerFactory.getLogger(QueueManager.class);
 
   @ObjectClassDefinition(
@@ -93,6 +98,12 @@ public class QueueManager implements Reception, QueueAdmin {
 
     @AttributeDefinition(description = "Header that names the campaign; removed before delivery")
     String campaign__header() default "X-Campaign";
+
+    @AttributeDefinition(
+        description =
+            "Add X-Postilion-Ref to every message, so that bounces and complaints are tied back"
+                + " to it")
+    boolean trace__header() default true;
 
     @AttributeDefinition(description = "Longest a protocol may take to say where mail goes (DNS)")
     String resolve__timeout() default "60s";
@@ -121,6 +132,7 @@ public class QueueManager implements Reception, QueueAdmin {
   private final EventBus bus;
   private final Map<String, DeliveryProtocol> protocols = new ConcurrentHashMap<>();
   private final Path dataFolder;
+  private final Path etcFolder;
   private final Map<String, String> protocolProviders = new ConcurrentHashMap<>();
   private final List<QueueDefinition> definitions = new CopyOnWriteArrayList<>();
 
@@ -147,6 +159,13 @@ public class QueueManager implements Reception, QueueAdmin {
       policyOption = ReferencePolicyOption.GREEDY)
   private volatile TrafficShaping shaping;
 
+  /** Gives failure records their bounce_classification; without it they are Uncategorized. */
+  @Reference(
+      cardinality = ReferenceCardinality.OPTIONAL,
+      policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY)
+  private volatile BounceClassifier classifier;
+
   private Records records;
   private Receiver receiver;
   private AdminActions actions;
@@ -168,22 +187,34 @@ public class QueueManager implements Reception, QueueAdmin {
       };
 
   public QueueManager() {
-    this(Clock.systemUTC(), Path.of(System.getProperty("karaf.data", "data")));
+    this(
+        Clock.systemUTC(),
+        Path.of(System.getProperty("karaf.data", "data")),
+        Path.of(System.getProperty("karaf.etc", "etc")));
   }
 
   /**
    * @param dataFolder where the node id is kept, and the event bus's spill files under tmp/
    */
   QueueManager(Clock clock, Path dataFolder) {
+    this(clock, dataFolder, dataFolder.resolve("etc"));
+  }
+
+  /**
+   * @param etcFolder where the trace key is kept
+   */
+  QueueManager(Clock clock, Path dataFolder, Path etcFolder) {
     this.clock = clock;
     this.dataFolder = dataFolder;
+    this.etcFolder = etcFolder;
     this.scheduler = new Scheduler(clock);
     this.bus = new EventBus(dataFolder.resolve("tmp").resolve("event-bus"));
   }
 
   @Activate
   void activate(Config config) {
-    records = new Records(bus, clock, NodeId.in(dataFolder), this::protocolRecordName);
+    records =
+        new Records(bus, clock, NodeId.in(dataFolder), this::protocolRecordName, () -> classifier);
     cache = new MessageCache(config.message__cache());
     receiver = new Receiver(spool, filters, cache, scheduler, gauges, records, clock, this::admit);
     headers(config);
@@ -253,6 +284,20 @@ public class QueueManager implements Reception, QueueAdmin {
     receiver.headers(
         config.tenant__header().trim().toLowerCase(Locale.ROOT),
         config.campaign__header().trim().toLowerCase(Locale.ROOT));
+    TraceHeader traces = null;
+    if (config.trace__header()) {
+      Path keyFile = etcFolder.resolve("postilion-trace.key");
+      try {
+        traces = TraceHeader.fromKeyFile(keyFile);
+      } catch (IOException e) {
+        // Mail still flows; only the tie from its reports back to it is missing.
+        LOG.error(
+            "Cannot read or make the trace key {}: messages go without X-Postilion-Ref",
+            keyFile,
+            e);
+      }
+    }
+    receiver.traces(traces);
   }
 
   private static Duration duration(String value, String key) {
@@ -504,6 +549,11 @@ public class QueueManager implements Reception, QueueAdmin {
     if (guard != null) {
       guard.check();
     }
+  }
+
+  @Override
+  public void publish(EventRecord record) {
+    records.publish(record.nodeId() == null ? records.withNode(record) : record);
   }
 
   @Override

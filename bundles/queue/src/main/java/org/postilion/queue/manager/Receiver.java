@@ -18,6 +18,7 @@ import org.postilion.api.delivery.Response;
 import org.postilion.api.event.EventRecord;
 import org.postilion.api.event.EventType;
 import org.postilion.api.message.Addresses;
+import org.postilion.api.message.TraceHeader;
 import org.postilion.api.queue.QueueName;
 import org.postilion.api.reception.ReceivedMessage;
 import org.postilion.api.reception.ReceptionException;
@@ -45,6 +46,8 @@ final class Receiver {
   private final QueueGauges gauges;
   private final Records records;
   private final Clock clock;
+  private static final String TRACE_FIELD = TraceHeader.NAME.toLowerCase(java.util.Locale.ROOT);
+  private volatile TraceHeader traces;
   private volatile String tenantHeader = "x-tenant";
   private volatile String campaignHeader = "x-campaign";
 
@@ -76,6 +79,39 @@ final class Receiver {
     this.clock = clock;
   }
 
+  /** Makes the trace header of each message; {@code null}: messages go without one. */
+  void traces(TraceHeader traces) {
+    this.traces = traces;
+  }
+
+  /** Where the leading Received and Return-Path fields (with their folded lines) end. */
+  static int afterTraceFields(byte[] head) {
+    int at = 0;
+    while (startsWithIgnoreCase(head, at, "Received:")
+        || startsWithIgnoreCase(head, at, "Return-Path:")) {
+      do {
+        int end = at;
+        while (end < head.length && head[end] != '\n') {
+          end++;
+        }
+        at = Math.min(head.length, end + 1);
+      } while (at < head.length && (head[at] == ' ' || head[at] == '\t'));
+    }
+    return at;
+  }
+
+  private static boolean startsWithIgnoreCase(byte[] head, int at, String name) {
+    if (head.length - at < name.length()) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      if (Character.toLowerCase((char) head[at + i]) != Character.toLowerCase(name.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The headers that name tenant and campaign, lower-case. */
   void headers(String tenant, String campaign) {
     this.tenantHeader = tenant;
@@ -103,7 +139,9 @@ final class Receiver {
       throw e;
     }
     byte[] head = MessageHead.read(submission.content());
-    HeaderEditor.Result edited = HeaderEditor.remove(head, Set.of(tenantHeader, campaignHeader));
+    // A trace header the client sent could tie reports to a message it does not belong to.
+    HeaderEditor.Result edited =
+        HeaderEditor.remove(head, Set.of(tenantHeader, campaignHeader, TRACE_FIELD));
     String tenant =
         queueNamePart(
             submission.tenant() != null ? submission.tenant() : edited.removed().get(tenantHeader));
@@ -140,6 +178,26 @@ final class Receiver {
       LOG.error("A reception filter chose an invalid queue for {}", id, e);
       throw new ReceptionException(
           Response.of(451, "4.3.0", "cannot queue the message now, try again later"), e);
+    }
+    TraceHeader trace = traces;
+    if (trace != null) {
+      boolean one = entries.size() == 1;
+      byte[] field =
+          trace.field(
+              new TraceHeader.Trace(
+                  id,
+                  tenant,
+                  campaign,
+                  one ? entries.get(0).queue() : null,
+                  one ? entries.get(0).recipient() : null));
+      byte[] current = received.head();
+      // Below the trace fields (Received, Return-Path), which stay on top as RFC 5321 wants.
+      int at = afterTraceFields(current);
+      byte[] traced = new byte[field.length + current.length];
+      System.arraycopy(current, 0, traced, 0, at);
+      System.arraycopy(field, 0, traced, at, field.length);
+      System.arraycopy(current, at, traced, at + field.length, current.length - at);
+      received.head(traced);
     }
     MessageRecord message = messageRecord(received, tenant, campaign);
     try {

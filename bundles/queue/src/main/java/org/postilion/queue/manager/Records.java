@@ -2,8 +2,12 @@ package org.postilion.queue.manager;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import org.postilion.api.bounce.BounceClassifier;
 import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.PeerAddress;
 import org.postilion.api.delivery.Response;
@@ -29,20 +33,49 @@ final class Records {
   private final Clock clock;
   private final String nodeId;
   private final UnaryOperator<String> protocolNames;
+  private final Supplier<BounceClassifier> classifier;
+
+  /** The records whose failure gets a bounce class, as KumoMTA's do. */
+  private static final Set<EventType> CLASSIFIED =
+      EnumSet.of(
+          EventType.BOUNCE,
+          EventType.TRANSIENT_FAILURE,
+          EventType.EXPIRATION,
+          EventType.ADMIN_BOUNCE);
 
   /**
    * @param nodeId this node's id, in every record
    * @param protocolNames a protocol's name in records ({@code smtp} is KumoMTA's {@code ESMTP})
+   * @param classifier the bounce classifier in force, or {@code null} when there is none
    */
-  Records(EventBus bus, Clock clock, String nodeId, UnaryOperator<String> protocolNames) {
+  Records(
+      EventBus bus,
+      Clock clock,
+      String nodeId,
+      UnaryOperator<String> protocolNames,
+      Supplier<BounceClassifier> classifier) {
     this.bus = bus;
     this.clock = clock;
     this.nodeId = nodeId;
     this.protocolNames = protocolNames;
+    this.classifier = classifier;
+  }
+
+  private String classify(EventType type, Response response) {
+    if (response == null || !CLASSIFIED.contains(type)) {
+      return null;
+    }
+    BounceClassifier current = classifier.get();
+    return current == null ? null : current.classify(response);
   }
 
   void publish(EventRecord record) {
     bus.publish(record);
+  }
+
+  /** A record made elsewhere (a report read), with this node's id. */
+  EventRecord withNode(EventRecord record) {
+    return record.toBuilder().nodeId(nodeId).build();
   }
 
   /** What every record of a spooled message and one of its recipients says. */
@@ -74,6 +107,7 @@ final class Records {
       Path path) {
     return of(type, message, entry)
         .response(response)
+        .bounceClassification(classify(type, response))
         .peerAddress(result.peer())
         .numAttempts(attempts)
         .site(path.site())
@@ -97,6 +131,7 @@ final class Records {
       QueueConfig config) {
     return of(type, message, entry)
         .response(response)
+        .bounceClassification(classify(type, response))
         .egressPool(config == null ? null : pool(config))
         .deliveryProtocol(config == null ? null : protocolNames.apply(config.protocol()))
         .build();

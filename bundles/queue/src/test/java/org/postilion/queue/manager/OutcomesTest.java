@@ -48,7 +48,12 @@ class OutcomesTest {
         new Outcomes(
             spool,
             scheduler,
-            new Records(bus, clock, "557f3ad4-2c8c-11ee-976e-782d7e12e173", name -> name),
+            new Records(
+                bus,
+                clock,
+                "557f3ad4-2c8c-11ee-976e-782d7e12e173",
+                name -> name,
+                () -> response -> response.code() >= 500 ? "InvalidRecipient" : "TransientFailure"),
             gauges,
             new InFlight(gauges),
             actions,
@@ -114,6 +119,16 @@ class OutcomesTest {
     Harness.await("300 records", Duration.ofSeconds(5), () -> records.size() == 300);
     assertEquals(100, records.stream().filter(r -> r.type().recordName().equals("Bounce")).count());
     assertTrue(records.stream().allMatch(r -> "mx.x.test".equals(r.site())));
+    // Failures carry the classifier's class; deliveries are never classified.
+    for (var record : records) {
+      String expected =
+          switch (record.type().recordName()) {
+            case "Bounce" -> "InvalidRecipient";
+            case "TransientFailure" -> "TransientFailure";
+            default -> "Uncategorized";
+          };
+      assertEquals(expected, record.bounceClassification(), record.toJson());
+    }
     assertTrue(records.stream().allMatch(r -> "source1".equals(r.egressSource())));
     assertTrue(records.stream().allMatch(r -> PATH.sessionId().equals(r.sessionId())));
     assertTrue(records.stream().allMatch(r -> r.nodeId() != null && r.numAttempts() == 1));

@@ -23,7 +23,9 @@ class ReceiverTest {
 
   @AfterEach
   void stop() throws Exception {
-    harness.close();
+    if (harness != null) {
+      harness.close();
+    }
   }
 
   private String receive(String headers, String... recipients) throws Exception {
@@ -53,6 +55,37 @@ class ReceiverTest {
     assertFalse(content.contains("X-Tenant"), content);
     assertFalse(content.contains("X-Campaign"), content);
     assertTrue(content.endsWith("Subject: s\r\n\r\nbody\r\n"), content);
+  }
+
+  @Test
+  void aTraceHeaderTiesTheMessageBackAndOneTheClientSentIsRemoved() throws Exception {
+    String forged = "X-Postilion-Ref: eyJpZCI6Im90aGVyIn0.AAAAAAAAAAAAAAAAAAAAAA\r\n";
+    String id = receive("X-Tenant: acme\r\n" + forged, "u@x.test");
+    String content = stored(id);
+    assertFalse(content.contains("AAAAAAAAAAAAAAAAAAAAAA"), content);
+    assertTrue(content.startsWith("X-Postilion-Ref: "), content);
+    String value = content.substring("X-Postilion-Ref: ".length(), content.indexOf("\r\n"));
+    var trace =
+        org.postilion.api.message.TraceHeader.fromKeyFile(
+                folder.resolve("bus").resolve("etc").resolve("postilion-trace.key"))
+            .read(value)
+            .orElseThrow();
+    assertEquals(id, trace.messageId());
+    assertEquals("acme", trace.tenant());
+    assertEquals("acme@x.test", trace.queue());
+    assertEquals("u@x.test", trace.recipient());
+  }
+
+  @Test
+  void theTraceHeaderGoesBelowTheReceivedFields() {
+    byte[] head =
+        "Received: from a\r\n\tby b; date\r\nReturn-Path: <x@y>\r\nFrom: z\r\n\r\n"
+            .getBytes(StandardCharsets.US_ASCII);
+    assertEquals(
+        "Received: from a\r\n\tby b; date\r\nReturn-Path: <x@y>\r\n".length(),
+        Receiver.afterTraceFields(head));
+    assertEquals(
+        0, Receiver.afterTraceFields("From: z\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
   }
 
   @Test

@@ -28,7 +28,8 @@ record ListenerSettings(
     Limits limits,
     TlsSettings tls,
     Auth auth,
-    boolean tlsRequired) {
+    boolean tlsRequired,
+    Set<String> reportDomains) {
 
   /** What one client may do before it is refused or disconnected. */
   record Limits(
@@ -103,6 +104,7 @@ record ListenerSettings(
     }
     relayHosts = List.copyOf(relayHosts);
     relayDomains = Set.copyOf(relayDomains);
+    reportDomains = Set.copyOf(reportDomains);
   }
 
   static ListenerSettings from(String name, SmtpListener.Config config, Path dataFolder) {
@@ -111,11 +113,7 @@ record ListenerSettings(
     for (String entry : split(config.relay__hosts())) {
       relayHosts.add(Cidr.parse(entry));
     }
-    Set<String> relayDomains =
-        split(config.relay__domains()).stream()
-            // SMTPUTF8 recipients arrive with A-label domains.
-            .map(d -> IDN.toASCII(d, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT))
-            .collect(Collectors.toSet());
+    Set<String> relayDomains = domains(config.relay__domains());
     Limits limits =
         new Limits(
             config.max__connections(),
@@ -141,6 +139,23 @@ record ListenerSettings(
             config.listener_require__auth(),
             config.auth_max__failures(),
             Duration.ofSeconds(config.auth_failure__window()));
+    Set<String> reportDomains = domains(config.report__domains());
+    switch (config.role().trim().toLowerCase(Locale.ROOT)) {
+      case "relay" -> {
+        if (!reportDomains.isEmpty()) {
+          throw new IllegalArgumentException("report_domains needs role = reports");
+        }
+      }
+      case "reports" -> {
+        if (reportDomains.isEmpty()) {
+          throw new IllegalArgumentException(
+              "role = reports needs report_domains: the domains reports are sent to");
+        }
+      }
+      default ->
+          throw new IllegalArgumentException(
+              "role must be relay or reports, not " + config.role().trim());
+    }
     if (tls.mode() == TlsSettings.Mode.OFF && config.tls_required()) {
       throw new IllegalArgumentException("tls.required needs tls.mode starttls or implicit");
     }
@@ -157,7 +172,15 @@ record ListenerSettings(
         limits,
         tls,
         auth,
-        config.tls_required());
+        config.tls_required(),
+        reportDomains);
+  }
+
+  private static Set<String> domains(String list) {
+    return split(list).stream()
+        // SMTPUTF8 recipients arrive with A-label domains.
+        .map(d -> IDN.toASCII(d, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT))
+        .collect(Collectors.toSet());
   }
 
   ListenerSettings withLimits(Limits changed) {
@@ -186,7 +209,8 @@ record ListenerSettings(
         newLimits,
         newTls,
         newAuth,
-        tlsRequired);
+        tlsRequired,
+        reportDomains);
   }
 
   int maxConnections() {
@@ -237,6 +261,15 @@ record ListenerSettings(
 
   boolean acceptsDomain(String domain) {
     return relayDomains.contains(domain.toLowerCase(Locale.ROOT));
+  }
+
+  /** Whether this listener only receives reports (role = reports): it never relays. */
+  boolean receivesReports() {
+    return !reportDomains.isEmpty();
+  }
+
+  boolean isReportDomain(String domain) {
+    return reportDomains.contains(domain.toLowerCase(Locale.ROOT));
   }
 
   private static Path optionalPath(String value) {

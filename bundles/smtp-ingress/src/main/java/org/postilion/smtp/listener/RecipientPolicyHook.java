@@ -44,6 +44,12 @@ final class RecipientPolicyHook implements RcptHook {
     if (session.getRcptCount() >= settings.maxRecipients()) {
       return refused(session, "max_recipients", rcpt, TOO_MANY);
     }
+    if (settings.receivesReports()) {
+      // A report listener takes mail for its report domains only, from anyone, and never relays.
+      return settings.isReportDomain(rcpt.getDomain().asString())
+          ? HookResult.OK
+          : refused(session, "relay_denied", rcpt, RELAY_DENIED);
+    }
     if (session.isRelayingAllowed() || settings.acceptsDomain(rcpt.getDomain().asString())) {
       return HookResult.OK;
     }

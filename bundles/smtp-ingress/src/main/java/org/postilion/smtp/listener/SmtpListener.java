@@ -33,11 +33,18 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.bounce.ReportInbox;
+import org.postilion.api.delivery.Response;
 import org.postilion.api.reception.LocalListener;
 import org.postilion.api.reception.Reception;
+import org.postilion.api.reception.ReceptionException;
+import org.postilion.api.reception.Submission;
 import org.postilion.smtp.auth.PostilionRealm;
 import org.postilion.smtp.tls.ServerTls;
 import org.postilion.smtp.tls.TlsSettings;
@@ -90,6 +97,15 @@ public class SmtpListener implements LocalListener {
 
     @AttributeDefinition(description = "Recipient domains any client may send to")
     String relay__domains() default "";
+
+    @AttributeDefinition(
+        description =
+            "relay: mail is queued for delivery; reports: an MX for report_domains whose mail"
+                + " (bounces, complaints, auto-replies) is read into records, never relayed")
+    String role() default "relay";
+
+    @AttributeDefinition(description = "With role = reports: the domains reports are sent to")
+    String report__domains() default "";
 
     @AttributeDefinition(description = "Threads that run SMTP sessions (spool writes block them)")
     int worker__threads() default 32;
@@ -154,6 +170,24 @@ public class SmtpListener implements LocalListener {
 
   @Reference private Reception reception;
 
+  /** Reads what report listeners (role = reports) receive; offered by the bounce bundle. */
+  @Reference(
+      cardinality = ReferenceCardinality.OPTIONAL,
+      policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY)
+  private volatile ReportInbox reports;
+
+  /** The report inbox, or a 451 when the bounce bundle is not installed. */
+  private String toReports(Submission submission) throws ReceptionException {
+    ReportInbox inbox = reports;
+    if (inbox == null) {
+      throw new ReceptionException(
+          Response.of(
+              451, "4.3.5", "reports cannot be read now (postilion-bounce is not installed)"));
+    }
+    return inbox.receive(submission);
+  }
+
   private Running running;
   private ListenerSettings settings;
 
@@ -168,6 +202,7 @@ public class SmtpListener implements LocalListener {
           start(
               settings,
               reception,
+              settings.receivesReports() ? this::toReports : reception::receive,
               new EvenTimeAuthenticator(
                   new JaasAuthenticator(PostilionRealm.NAME), TYPICAL_PASSWORD_CHECK));
     } catch (IllegalArgumentException | IOException e) {
@@ -233,6 +268,15 @@ public class SmtpListener implements LocalListener {
 
   static Running start(ListenerSettings settings, Reception reception, Authenticator authenticator)
       throws Exception {
+    return start(settings, reception, reception::receive, authenticator);
+  }
+
+  static Running start(
+      ListenerSettings settings,
+      Reception reception,
+      SpoolingMessageHook.Destination destination,
+      Authenticator authenticator)
+      throws Exception {
     ScheduledExecutorService housekeeping =
         Executors.newSingleThreadScheduledExecutor(
             task -> {
@@ -241,7 +285,7 @@ public class SmtpListener implements LocalListener {
               return thread;
             });
     try {
-      return start(settings, reception, authenticator, housekeeping);
+      return start(settings, reception, destination, authenticator, housekeeping);
     } catch (Exception | Error e) {
       housekeeping.shutdownNow();
       throw e;
@@ -251,6 +295,7 @@ public class SmtpListener implements LocalListener {
   private static Running start(
       ListenerSettings settings,
       Reception reception,
+      SpoolingMessageHook.Destination destination,
       Authenticator authenticator,
       ScheduledExecutorService housekeeping)
       throws Exception {
@@ -269,7 +314,7 @@ public class SmtpListener implements LocalListener {
             AUTH_FAILURE_DELAY,
             Clock.systemUTC());
     housekeeping.scheduleWithFixedDelay(throttle::expire, 1, 1, TimeUnit.MINUTES);
-    SpoolingMessageHook spooling = new SpoolingMessageHook(reception);
+    SpoolingMessageHook spooling = new SpoolingMessageHook(destination);
     NoopMetricFactory metrics = new NoopMetricFactory();
     // The chain is spelled out rather than taken from James's defaults: those accept any
     // recipient (an open relay), let postmaster@ through for any domain, and put message hooks

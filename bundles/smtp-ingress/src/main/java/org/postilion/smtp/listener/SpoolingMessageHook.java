@@ -14,7 +14,6 @@ import org.apache.james.protocols.smtp.hook.MessageHook;
 import org.postilion.api.delivery.MessageContent;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.reception.NoRoomException;
-import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.reception.Submission;
 import org.slf4j.Logger;
@@ -27,10 +26,16 @@ import org.slf4j.LoggerFactory;
 final class SpoolingMessageHook implements MessageHook {
   private static final Logger LOG = LoggerFactory.getLogger(SpoolingMessageHook.class);
 
-  private final Reception reception;
+  /** Where a listener's messages go: the queue manager, or the report inbox. */
+  @FunctionalInterface
+  interface Destination {
+    String receive(Submission submission) throws ReceptionException;
+  }
 
-  SpoolingMessageHook(Reception reception) {
-    this.reception = reception;
+  private final Destination destination;
+
+  SpoolingMessageHook(Destination destination) {
+    this.destination = destination;
   }
 
   @Override
@@ -88,7 +93,7 @@ final class SpoolingMessageHook implements MessageHook {
             tls.map(SSLSession::getCipherSuite).orElse(null),
             SessionIds.of(session));
     try {
-      String id = reception.receive(submission);
+      String id = destination.receive(submission);
       return reply(HookReturnCode.ok(), Response.of(250, "2.0.0", "Ok queued as " + id));
     } catch (ReceptionException e) {
       Response response = e.response();

@@ -134,7 +134,8 @@ class RefusalRecordsTest {
             ListenerSettings.Limits.defaults(),
             tls,
             new ListenerSettings.Auth(false, false, 3, Duration.ofMinutes(5)),
-            false);
+            false,
+            java.util.Set.of());
     running = SmtpListener.start(settings, reception, (user, password) -> Optional.empty());
     port = running.server().getListenAddresses().get(0).getPort();
   }

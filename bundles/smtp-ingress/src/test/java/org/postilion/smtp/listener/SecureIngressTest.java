@@ -84,7 +84,8 @@ class SecureIngressTest {
                 ListenerSettings.Limits.defaults(),
                 tls,
                 new ListenerSettings.Auth(false, false, 3, Duration.ofMinutes(5)),
-                false));
+                false,
+                java.util.Set.of()));
     running =
         SmtpListener.start(
             settings,
@@ -397,7 +398,8 @@ class SecureIngressTest {
                       limits,
                       s.tls(),
                       s.auth(),
-                      s.tlsRequired()));
+                      s.tlsRequired(),
+                      java.util.Set.of()));
       // Each second connection is opened after the first one's greeting, so the server counted it.
       try (SmtpClient first = new SmtpClient(port)) {
         expect("220", first.reply());

@@ -51,6 +51,17 @@ class SmtpListenerTest {
 
   private int start(String relayHosts, Set<String> relayDomains, long maxSize, int maxRcpts)
       throws Exception {
+    return start(relayHosts, relayDomains, maxSize, maxRcpts, Set.of(), reception::receive);
+  }
+
+  private int start(
+      String relayHosts,
+      Set<String> relayDomains,
+      long maxSize,
+      int maxRcpts,
+      Set<String> reportDomains,
+      SpoolingMessageHook.Destination destination)
+      throws Exception {
     List<Cidr> hosts = relayHosts.isEmpty() ? List.of() : List.of(Cidr.parse(relayHosts));
     ListenerSettings settings =
         new ListenerSettings(
@@ -73,8 +84,10 @@ class SmtpListenerTest {
                 List.of("TLSv1.3"),
                 List.of()),
             ListenerSettings.Auth.defaults(),
-            false);
-    running = SmtpListener.start(settings, reception, (user, password) -> Optional.empty());
+            false,
+            reportDomains);
+    running =
+        SmtpListener.start(settings, reception, destination, (user, password) -> Optional.empty());
     return running.server().getListenAddresses().get(0).getPort();
   }
 
@@ -113,6 +126,35 @@ class SmtpListenerTest {
       assertEquals("550 5.7.1 relaying denied", c.send("RCPT TO:<postmaster@elsewhere.test>"));
       assertTrue(c.send("RCPT TO:<b@LOCAL.test>").startsWith("250"));
     }
+  }
+
+  @Test
+  void aReportListenerTakesMailForItsReportDomainsOnlyAndHandsItToTheInbox() throws Exception {
+    List<Submission> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+    int port =
+        start(
+            "127.0.0.1/32",
+            Set.of(),
+            1_000_000,
+            10,
+            Set.of("bounces.test"),
+            submission -> {
+              reports.add(Submissions.kept(submission));
+              return "r1";
+            });
+    try (SmtpClient c = new SmtpClient(port)) {
+      c.reply();
+      c.send("EHLO mx.elsewhere.test");
+      assertTrue(c.send("MAIL FROM:<>").startsWith("250"));
+      // Never a relay, not even for a client of relay_hosts.
+      assertEquals("550 5.7.1 relaying denied", c.send("RCPT TO:<b@elsewhere.test>"));
+      assertTrue(c.send("RCPT TO:<return@BOUNCES.test>").startsWith("250"));
+      assertTrue(c.send("DATA").startsWith("354"));
+      c.write("Subject: Undelivered Mail\r\n\r\nreport\r\n.\r\n");
+      assertEquals("250 2.0.0 Ok queued as r1", c.reply());
+    }
+    assertEquals(List.of("return@bounces.test"), reports.get(0).recipients());
+    assertTrue(received.isEmpty(), "nothing queued for delivery");
   }
 
   @Test
