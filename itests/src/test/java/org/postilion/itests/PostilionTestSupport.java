@@ -366,6 +366,10 @@ public abstract class PostilionTestSupport {
     String rest = text.substring(end + 2);
     // The server's trace header, which ties bounces and complaints back to the message.
     assertTrue(rest, rest.startsWith("X-Postilion-Ref: "));
-    assertEquals(sent, rest.substring(rest.indexOf("\r\n") + 2));
+    int after = rest.indexOf("\r\n") + 2;
+    while (rest.charAt(after) == ' ') {
+      after = rest.indexOf("\r\n", after) + 2;
+    }
+    assertEquals(sent, rest.substring(after));
   }
 }

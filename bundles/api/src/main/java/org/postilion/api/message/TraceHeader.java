@@ -32,7 +32,8 @@ import org.postilion.api.json.Json;
 public final class TraceHeader {
   public static final String NAME = "X-Postilion-Ref";
   private static final int MAC_BYTES = 16;
-  private static final int MAX_VALUE = 4096;
+  private static final int MAX_VALUE = 16 * 1024;
+  private static final int FOLD_AT = 76;
   private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
   private static final Pattern FIELD =
       Pattern.compile("\"(\\w+)\":(null|\"((?:[^\"\\\\]|\\\\.)*)\")");
@@ -62,9 +63,20 @@ public final class TraceHeader {
     return payload + "." + ENCODER.encodeToString(mac(payload));
   }
 
-  /** The whole header field, with CRLF, to put in front of a message's header. */
+  /**
+   * The whole header field with its CRLF, folded into lines of at most {@value #FOLD_AT} characters
+   * of the value (RFC 5322 limits a line to 998): long names and addresses fit.
+   */
   public byte[] field(Trace trace) {
-    return (NAME + ": " + value(trace) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    String value = value(trace);
+    StringBuilder field = new StringBuilder(NAME).append(": ");
+    for (int at = 0; at < value.length(); at += FOLD_AT) {
+      if (at > 0) {
+        field.append("\r\n ");
+      }
+      field.append(value, at, Math.min(value.length(), at + FOLD_AT));
+    }
+    return field.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII);
   }
 
   /**

@@ -60,12 +60,25 @@ final class DeliveryStatus {
       recipients.add(
           new Recipient(
               address,
-              action == null ? "" : action.trim().toLowerCase(Locale.ROOT).split("[\\s(]")[0],
+              action(action),
               status == null ? null : status(status),
               diagnosticType,
               diagnostic));
     }
     return new DeliveryStatus(reportingMta, recipients);
+  }
+
+  /** The action word of an Action field ({@code failed (bad destination)} is {@code failed}). */
+  private static String action(String field) {
+    if (field == null) {
+      return "";
+    }
+    String text = field.trim().toLowerCase(Locale.ROOT);
+    int end = 0;
+    while (end < text.length() && Character.isLetter(text.charAt(end))) {
+      end++;
+    }
+    return text.substring(0, end);
   }
 
   /** The status code in a Status field ({@code 5.1.1 (user unknown)} has {@code 5.1.1}). */

@@ -34,6 +34,8 @@ final class FeedbackReport {
   private static final List<String> MULTIPLE =
       List.of("authentication-results", "original-rcpt-to", "reported-domain", "reported-uri");
 
+  private static final int MAX_ORIGINAL = 64 * 1024;
+
   private FeedbackReport() {}
 
   /**
@@ -45,11 +47,10 @@ final class FeedbackReport {
       String fields, String originalMessage, Map<String, Object> trace, List<String> problems) {
     Map<String, List<String>> all = new TreeMap<>();
     for (Headers block : Headers.blocks(fields)) {
-      for (String name : names(fields)) {
-        for (String value : block.all(name)) {
-          all.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(value);
-        }
-      }
+      block.forEach(
+          (name, value) ->
+              all.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+                  .add(value.trim()));
     }
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("feedback_type", lower(required(all, "feedback-type", problems)));
@@ -78,24 +79,13 @@ final class FeedbackReport {
           }
         });
     report.put("extensions", extensions);
-    report.put("original_message", originalMessage);
+    report.put(
+        "original_message",
+        originalMessage == null || originalMessage.length() <= MAX_ORIGINAL
+            ? originalMessage
+            : originalMessage.substring(0, MAX_ORIGINAL));
     report.put("supplemental_trace", trace);
     return report;
-  }
-
-  /** The distinct field names of the text, as written. */
-  private static List<String> names(String fields) {
-    List<String> names = new ArrayList<>();
-    for (String line : fields.split("\r?\n")) {
-      int colon = line.indexOf(':');
-      if (colon > 0 && !Character.isWhitespace(line.charAt(0))) {
-        String name = line.substring(0, colon).trim();
-        if (names.stream().noneMatch(name::equalsIgnoreCase)) {
-          names.add(name);
-        }
-      }
-    }
-    return names;
   }
 
   private static String first(Map<String, List<String>> all, String name) {
@@ -141,8 +131,13 @@ final class FeedbackReport {
       return null;
     }
     try {
-      String cleaned = value.replaceAll("\\s*\\([^)]*\\)\\s*$", "").trim();
-      return ZonedDateTime.parse(cleaned, DateTimeFormatter.RFC_1123_DATE_TIME)
+      // A date with a trailing comment, "(UTC)": the comment is not part of RFC 5322's form.
+      String cleaned = value.length() > 200 ? value.substring(0, 200) : value;
+      int comment = cleaned.indexOf('(');
+      if (comment > 0) {
+        cleaned = cleaned.substring(0, comment);
+      }
+      return ZonedDateTime.parse(cleaned.trim(), DateTimeFormatter.RFC_1123_DATE_TIME)
           .toInstant()
           .toString();
     } catch (DateTimeParseException e) {

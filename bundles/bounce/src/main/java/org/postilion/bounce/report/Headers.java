@@ -3,9 +3,14 @@ package org.postilion.bounce.report;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Header fields in order, names compared without case; values unfolded and decoded. */
+/**
+ * Header fields in order, names compared without case. Values are kept as received (cut at {@link
+ * #MAX_VALUE}) and their RFC 2047 encoded words decoded only when asked for: decoding is costly on
+ * hostile input, and few fields are ever read.
+ */
 final class Headers {
   private static final int MAX_FIELDS = 2000;
+  static final int MAX_VALUE = 8192;
 
   private record Field(String name, String value) {}
 
@@ -13,15 +18,17 @@ final class Headers {
 
   void add(String name, String value) {
     if (fields.size() < MAX_FIELDS) {
-      fields.add(new Field(name.trim(), value));
+      fields.add(
+          new Field(
+              name.trim(), value.length() > MAX_VALUE ? value.substring(0, MAX_VALUE) : value));
     }
   }
 
-  /** The first value of the field, or {@code null}. */
+  /** The first value of the field, decoded, or {@code null}. */
   String get(String name) {
     for (Field field : fields) {
       if (field.name().equalsIgnoreCase(name)) {
-        return field.value();
+        return decode(field.value());
       }
     }
     return null;
@@ -31,10 +38,31 @@ final class Headers {
     List<String> values = new ArrayList<>();
     for (Field field : fields) {
       if (field.name().equalsIgnoreCase(name)) {
-        values.add(field.value());
+        values.add(decode(field.value()));
       }
     }
     return values;
+  }
+
+  /** Every field in order, as received. */
+  void forEach(java.util.function.BiConsumer<String, String> action) {
+    for (Field field : fields) {
+      action.accept(field.name(), field.value());
+    }
+  }
+
+  private static String decode(String value) {
+    if (!value.contains("=?")) {
+      return value.trim();
+    }
+    try {
+      String clipped = value.length() > 2048 ? value.substring(0, 2048) : value;
+      return org.apache.james.mime4j.codec.DecoderUtil.decodeEncodedWords(
+              clipped, org.apache.james.mime4j.codec.DecodeMonitor.SILENT)
+          .trim();
+    } catch (RuntimeException e) {
+      return value.trim();
+    }
   }
 
   /** The fields as text, one {@code Name: value} line each. */

@@ -11,8 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.james.mime4j.MimeException;
-import org.apache.james.mime4j.codec.DecodeMonitor;
-import org.apache.james.mime4j.codec.DecoderUtil;
 import org.apache.james.mime4j.stream.EntityState;
 import org.apache.james.mime4j.stream.MimeConfig;
 import org.apache.james.mime4j.stream.MimeTokenStream;
@@ -27,6 +25,7 @@ import org.apache.james.mime4j.stream.RecursionMode;
 final class Mail {
   static final int MAX_PART_TEXT = 256 * 1024;
   private static final int MAX_NESTING = 16;
+  static final int MAX_PLAIN_TEXT = 64 * 1024;
   private static final int MAX_PARTS = 200;
 
   /** One leaf part: its type, its header, and its text when its type is one a report uses. */
@@ -99,7 +98,11 @@ final class Mail {
           state = stream.next()) {
         switch (state) {
           case T_START_MESSAGE -> {
-            messages++;
+            // Enclosed messages nest like multiparts, and mime4j recurses through each level.
+            if (++messages > MAX_NESTING) {
+              mail.problems.add("messages enclosed deeper than " + MAX_NESTING + ": not read");
+              return mail;
+            }
             partHeader = false;
           }
           case T_END_MESSAGE -> messages--;
@@ -118,7 +121,7 @@ final class Mail {
           }
           case T_FIELD -> {
             if (headers != null) {
-              headers.add(stream.getField().getName(), decode(stream.getField().getBody()));
+              headers.add(stream.getField().getName(), stream.getField().getBody());
             }
           }
           case T_START_MULTIPART -> {
@@ -147,6 +150,9 @@ final class Mail {
       }
     } catch (MimeException e) {
       mail.problems.add("the MIME structure is broken: " + e.getMessage());
+    } catch (StackOverflowError e) {
+      // Not expected with the nesting limit; a hostile message must never stop the reader.
+      mail.problems.add("the MIME structure is too deep to read");
     }
     return mail;
   }
@@ -187,14 +193,6 @@ final class Mail {
     }
   }
 
-  private static String decode(String value) {
-    try {
-      return DecoderUtil.decodeEncodedWords(value, DecodeMonitor.SILENT).trim();
-    } catch (RuntimeException e) {
-      return value.trim();
-    }
-  }
-
   /** The text of the first part of this type, outside of any enclosed original message. */
   String firstText(String mimeType) {
     for (Part part : parts) {
@@ -205,18 +203,27 @@ final class Mail {
     return null;
   }
 
-  /** The human-readable texts outside of enclosed original messages, in order. */
+  /**
+   * The human-readable texts outside of enclosed original messages, in order, at most {@link
+   * #MAX_PLAIN_TEXT} characters: a bounce says what it says in its first screens.
+   */
   String plainText() {
     StringBuilder all = new StringBuilder();
     for (Part part : parts) {
       if (!part.inOriginal() && part.text() != null && part.mimeType().equals("text/plain")) {
         all.append(part.text()).append('\n');
       }
+      if (all.length() >= MAX_PLAIN_TEXT) {
+        return all.substring(0, MAX_PLAIN_TEXT);
+      }
     }
     if (all.length() == 0) {
       for (Part part : parts) {
         if (!part.inOriginal() && part.text() != null && part.mimeType().equals("text/html")) {
           all.append(Html.toText(part.text())).append('\n');
+        }
+        if (all.length() >= MAX_PLAIN_TEXT) {
+          return all.substring(0, MAX_PLAIN_TEXT);
         }
       }
     }

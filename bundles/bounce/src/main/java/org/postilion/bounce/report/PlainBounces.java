@@ -61,35 +61,41 @@ final class PlainBounces {
               + "|-{2,} ?original message ?-{2,}|the original message was:"
               + "|-{3,} ?(Undelivered|Returned) message ?-{3,})");
 
+  // Lines reach these patterns cut to MAX_LINE characters and without line terminators of any
+  // kind; quantifiers that could take the same characters are possessive, so that a line that
+  // does not match costs about its length, however it is made.
   private static final Pattern RECIPIENT_LINE =
       Pattern.compile(
-          "^\\s{0,8}<?("
+          "^\\s{0,8}+<?("
               + MailAddresses.ADDRESS
-              + ")>?(?:\\s*\\(expanded from [^)]{0,300}\\))?\\s*(?::|\\.\\.\\.|$)(.*)$");
+              + ")>?(?:\\s*+\\(expanded from [^)]{0,300}+\\))?\\s*+(?::|\\.\\.\\.|$)(.*+)");
 
   private static final Pattern RECIPIENT_SENTENCE =
       Pattern.compile(
           "(?i)(?:wasn't delivered to|could not be delivered to|couldn't be delivered to"
-              + "|delivery to the following recipient failed[^:]{0,40}:|message to)\\s*<?("
+              + "|delivery to the following recipient failed[^:]{0,40}+:|message to)\\s*+<?("
               + MailAddresses.ADDRESS
               + ")>?");
 
   /** A reply: a code and, when there is one, an enhanced code, behind the usual prefixes. */
   private static final Pattern REPLY =
       Pattern.compile(
-          "(?:^|said:|returned '|reason:|<<<|\\bwas:|[\\s(#:;'\"])\\s*#?([245]\\d{2})(?:[ -]|:\\s)"
-              + "\\s*(?:#?([245]\\.\\d{1,3}\\.\\d{1,3})\\b)?[\\s:]*(.*)$");
+          "(?:^|said:|returned '|reason:|<<<|\\bwas:|[\\s(#:;'\"])\\s*+#?([245]\\d{2})(?:[ -]|:\\s)"
+              + "\\s*+(?:#?([245]\\.\\d{1,3}\\.\\d{1,3})\\b)?+[\\s:]*+(.*+)");
 
   private static final Pattern HASH_STATUS = Pattern.compile("#([245]\\.\\d{1,3}\\.\\d{1,3})");
 
   private static final Pattern TRAILER =
       Pattern.compile(
-          "(?i)\\s*(\\(in reply to [^)]{0,60}\\)|\\)\\s*$|'\\s*$|\\[\\S{0,100}\\]\\s*$|##\\s*$)");
+          "(?i)\\s*+(\\(in reply to [^)]{0,60}+\\)|\\)\\s*+$|'\\s*+$|\\[\\S{0,100}+\\]\\s*+$|##\\s*+$)");
 
   private static final Pattern DELAY =
       Pattern.compile("(?i)\\bdelay(ed)?\\b|still being retried|will (keep|continue) trying");
 
   private static final int MAX_LINE = 1000;
+  private static final int MAX_LINES = 5000;
+  private static final Pattern TERMINATORS =
+      Pattern.compile("[\\r\\u000B\\f\\u0085\\u2028\\u2029]");
 
   private PlainBounces() {}
 
@@ -126,7 +132,9 @@ final class PlainBounces {
     // Lines are cut so that no pattern ever works on more than a screenful of hostile text.
     List<String> lines =
         java.util.Arrays.stream(text.split("\r?\n"))
+            .limit(MAX_LINES)
             .map(line -> line.length() > MAX_LINE ? line.substring(0, MAX_LINE) : line)
+            .map(line -> TERMINATORS.matcher(line).replaceAll(" "))
             .toList();
     Map<String, Failure> failures = new LinkedHashMap<>();
     List<Integer> starts = new ArrayList<>();

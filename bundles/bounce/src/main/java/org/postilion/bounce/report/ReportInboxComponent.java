@@ -57,13 +57,30 @@ public class ReportInboxComponent implements ReportInbox {
   public @interface Config {
     @AttributeDefinition(description = "Folder of the inbox; empty means ${karaf.data}/reports")
     String folder() default "";
+
+    @AttributeDefinition(
+        description = "Messages waiting to be read beyond which listeners answer 452, try later")
+    int max__waiting() default 10_000;
+
+    @AttributeDefinition(
+        description = "Percent of the inbox's file system kept free: below it listeners answer 452")
+    int min__free__space() default 10;
   }
+
+  /** What the inbox takes before it refuses: reports never fill the spool's disk. */
+  record Limits(int maxWaiting, int minFreePercent) {}
 
   @Reference ReportReader reader;
 
   @Reference EventPublisher publisher;
 
   private final AtomicLong sequence = new AtomicLong();
+  private final java.util.concurrent.atomic.AtomicInteger waiting =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private final String instance =
+      Long.toString(
+          java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+  private Limits limits;
   private final Semaphore arrived = new Semaphore(0);
   private Path incoming;
   private Path unrecognised;
@@ -72,33 +89,79 @@ public class ReportInboxComponent implements ReportInbox {
 
   @Activate
   void activate(Config config, Map<String, Object> properties) throws IOException {
+    String file = ConfigFiles.fileName(properties);
     Path folder =
         ConfigFiles.parseOrReject(
             LOG,
-            ConfigFiles.fileName(properties),
+            file,
             false,
             () ->
                 config.folder().isBlank()
                     ? Path.of(System.getProperty("karaf.data", "data"), "reports")
                     : Path.of(config.folder()));
+    limits = ConfigFiles.parseOrReject(LOG, file, false, () -> limits(config));
     incoming = Files.createDirectories(folder.resolve("incoming"));
     unrecognised = Files.createDirectories(folder.resolve("unrecognised"));
+    recover();
     running = true;
     worker = new Thread(this::work, "postilion-report-inbox");
     worker.setDaemon(true);
     worker.start();
   }
 
+  static Limits limits(Config config) {
+    if (config.max__waiting() < 1) {
+      throw new IllegalArgumentException(
+          "max_waiting must be at least 1: " + config.max__waiting());
+    }
+    if (config.min__free__space() < 0 || config.min__free__space() > 99) {
+      throw new IllegalArgumentException(
+          "min_free_space must be a percent from 0 to 99: " + config.min__free__space());
+    }
+    return new Limits(config.max__waiting(), config.min__free__space());
+  }
+
+  /**
+   * What a crash or a stop left: half-written files go (their client had no 250), a message being
+   * read when it happened is kept aside rather than read again (it may be what stopped the reader),
+   * and the waiting ones are counted.
+   */
+  private void recover() throws IOException {
+    try (DirectoryStream<Path> listing = Files.newDirectoryStream(incoming)) {
+      for (Path file : listing) {
+        String name = file.getFileName().toString();
+        if (name.endsWith(".tmp")) {
+          Files.delete(file);
+        } else if (name.endsWith(".reading")) {
+          Path kept = keep(file);
+          LOG.warn("Report {} was being read when the inbox stopped; kept as {}", name, kept);
+        } else if (name.endsWith(".eml")) {
+          waiting.incrementAndGet();
+        }
+      }
+    }
+  }
+
   @Deactivate
   void deactivate() throws InterruptedException {
     running = false;
     worker.interrupt();
-    worker.join(TimeUnit.SECONDS.toMillis(10));
+    worker.join(TimeUnit.SECONDS.toMillis(30));
+    if (worker.isAlive()) {
+      LOG.warn("The report inbox is still reading a report; it stops when that is done");
+    }
   }
 
   @Override
   public String receive(Submission submission) throws ReceptionException {
-    String id = Long.toString(System.currentTimeMillis(), 36) + "-" + sequence.incrementAndGet();
+    admit();
+    // Unique across restarts and clock steps: a stored report is never overwritten.
+    String id =
+        Long.toString(System.currentTimeMillis(), 36)
+            + "-"
+            + instance
+            + "-"
+            + sequence.incrementAndGet();
     Path partial = incoming.resolve(id + ".tmp");
     Path done = incoming.resolve(id + ".eml");
     try {
@@ -123,8 +186,26 @@ public class ReportInboxComponent implements ReportInbox {
       throw new ReceptionException(
           Response.of(451, "4.3.0", "cannot store the report now, try again later"), e);
     }
+    waiting.incrementAndGet();
     arrived.release();
     return id;
+  }
+
+  private void admit() throws ReceptionException {
+    if (waiting.get() >= limits.maxWaiting()) {
+      throw new ReceptionException(
+          Response.of(452, "4.3.1", "too many reports waiting to be read, try again later"),
+          "reports_waiting");
+    }
+    try {
+      java.nio.file.FileStore store = Files.getFileStore(incoming);
+      if (store.getUsableSpace() * 100 < store.getTotalSpace() * limits.minFreePercent()) {
+        throw new ReceptionException(
+            Response.of(452, "4.3.1", "insufficient system storage, try again later"), "no_room");
+      }
+    } catch (IOException e) {
+      LOG.warn("Cannot read the free space of {}: {}", incoming, e.toString());
+    }
   }
 
   /**
@@ -133,10 +214,8 @@ public class ReportInboxComponent implements ReportInbox {
    */
   private static byte[] envelope(Submission submission) {
     StringBuilder fields = new StringBuilder();
-    fields.append("Return-Path: <").append(clean(submission.sender())).append(">\r\n");
-    for (String recipient : submission.recipients()) {
-      fields.append("Delivered-To: ").append(clean(recipient)).append("\r\n");
-    }
+    // First: a message whose data begins with white space folds into the last field, and the
+    // client's address must not be what it can extend.
     fields
         .append(ReportParser.RECEIVED_FROM)
         .append(": ")
@@ -144,6 +223,10 @@ public class ReportInboxComponent implements ReportInbox {
         .append(" [")
         .append(clean(submission.peerAddress()))
         .append("]\r\n");
+    fields.append("Return-Path: <").append(clean(submission.sender())).append(">\r\n");
+    for (String recipient : submission.recipients()) {
+      fields.append("Delivered-To: ").append(clean(recipient)).append("\r\n");
+    }
     return fields.toString().getBytes(StandardCharsets.UTF_8);
   }
 
@@ -197,18 +280,27 @@ public class ReportInboxComponent implements ReportInbox {
   }
 
   private void process(Path file) throws IOException {
+    // Marked while it is read: if reading it stops the server, it is not read again at restart.
+    Path reading = file.resolveSibling(file.getFileName() + ".reading");
+    Files.move(file, reading, StandardCopyOption.ATOMIC_MOVE);
+    waiting.decrementAndGet();
     Report report;
-    try (InputStream in = Files.newInputStream(file)) {
+    // Not interruptible, unlike Files.newInputStream: a stop must not spoil a good report.
+    try (InputStream in = new java.io.FileInputStream(reading.toFile())) {
       report = reader.read(in);
-    } catch (IOException | RuntimeException e) {
-      LOG.error("Cannot read the report {}; it is kept in {}", file.getFileName(), unrecognised, e);
-      Files.move(
-          file, unrecognised.resolve(file.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      // The disk, not the message: read it again later.
+      LOG.warn("Cannot read the report {} now: {}", file.getFileName(), e.toString());
+      Files.move(reading, file, StandardCopyOption.ATOMIC_MOVE);
+      waiting.incrementAndGet();
+      return;
+    } catch (RuntimeException | StackOverflowError e) {
+      Path kept = keep(reading);
+      LOG.error("Cannot read the report {}; it is kept as {}", file.getFileName(), kept, e);
       return;
     }
     if (report.records().isEmpty()) {
-      Path kept = unrecognised.resolve(file.getFileName());
-      Files.move(file, kept, StandardCopyOption.REPLACE_EXISTING);
+      Path kept = keep(reading);
       LOG.info(
           "Received message {} gave no record ({}); kept as {}",
           file.getFileName(),
@@ -216,14 +308,31 @@ public class ReportInboxComponent implements ReportInbox {
           kept);
       return;
     }
-    for (EventRecord record : report.records()) {
-      publisher.publish(record);
+    try {
+      for (EventRecord record : report.records()) {
+        publisher.publish(record);
+      }
+    } catch (RuntimeException e) {
+      Path kept = keep(reading);
+      LOG.error("Records of report {} could not all be published; kept as {}", file, kept, e);
+      return;
     }
-    Files.delete(file);
+    Files.delete(reading);
     LOG.debug(
         "Report {} read as {} ({} records)",
         file.getFileName(),
         report.kind(),
         report.records().size());
+  }
+
+  /** Moves a message to unrecognised/, under its own name, never over another. */
+  private Path keep(Path file) throws IOException {
+    String name = file.getFileName().toString().replaceAll("\\.(reading|eml)$", "");
+    Path kept = unrecognised.resolve(name + ".eml");
+    for (int n = 1; Files.exists(kept); n++) {
+      kept = unrecognised.resolve(name + "-" + n + ".eml");
+    }
+    Files.move(file, kept);
+    return kept;
   }
 }

@@ -30,12 +30,13 @@ import org.postilion.api.message.TraceHeader.Trace;
  */
 public final class ReportParser implements ReportReader {
   private static final int MAX_CONTENT = 2000;
+  private static final int MAX_RECORDS = 100;
 
   /** The field the report inbox adds to a stored report: the client's name and address. */
   public static final String RECEIVED_FROM = "X-Postilion-Received-From";
 
   private static final Pattern SMTP_REPLY =
-      Pattern.compile("([245]\\d{2})(?:[ -]|$)\\s*(?:([245]\\.\\d{1,3}\\.\\d{1,3})(?:\\s+|$))?");
+      Pattern.compile("([245]\\d{2})(?:[ -]|$)\\s*+(?:([245]\\.\\d{1,3}\\.\\d{1,3})(?:\\s++|$))?+");
 
   private final Supplier<BounceClassifier> classifier;
   private final TraceHeader traces;
@@ -101,12 +102,16 @@ public final class ReportParser implements ReportReader {
             "a delay warning: delivery is still being tried");
       }
       List<EventRecord> records = new ArrayList<>();
-      for (PlainBounces.Failure failure : plain.failures()) {
+      for (PlainBounces.Failure failure : capped(plain.failures())) {
         Response response =
             Response.of(failure.code(), failure.enhancedCode(), clip(failure.content()));
         records.add(oob(mail, failure.address(), response, null, trace, plain.failures().size()));
       }
-      return new Report(Report.Kind.DELIVERY_STATUS, plain.format(), records, problems(mail));
+      return new Report(
+          Report.Kind.DELIVERY_STATUS,
+          plain.format(),
+          records,
+          joined(problems(mail), capNote(plain.failures().size())));
     }
     if (plain == null && AutoReplies.isAutoReply(mail.top)) {
       return autoReply(mail, trace);
@@ -121,14 +126,15 @@ public final class ReportParser implements ReportReader {
 
   private Report deliveryStatus(
       Mail mail, DeliveryStatus dsn, PlainBounces.Found plain, Optional<Trace> trace) {
-    List<DeliveryStatus.Recipient> failed =
+    List<DeliveryStatus.Recipient> allFailed =
         dsn.recipients.stream().filter(DeliveryStatus.Recipient::failed).toList();
+    List<DeliveryStatus.Recipient> failed = capped(allFailed);
     List<EventRecord> records = new ArrayList<>();
     for (DeliveryStatus.Recipient recipient : failed) {
       Response response = response(recipient, plain);
       records.add(oob(mail, recipient.address(), response, dsn.reportingMta, trace, failed.size()));
     }
-    String note = problems(mail);
+    String note = joined(problems(mail), capNote(allFailed.size()));
     if (failed.isEmpty()) {
       List<String> actions =
           dsn.recipients.stream().map(DeliveryStatus.Recipient::action).distinct().toList();
@@ -145,6 +151,9 @@ public final class ReportParser implements ReportReader {
   private static Response response(DeliveryStatus.Recipient recipient, PlainBounces.Found plain) {
     String status = recipient.status();
     String diagnostic = recipient.diagnostic();
+    if (diagnostic != null && diagnostic.length() > MAX_CONTENT) {
+      diagnostic = diagnostic.substring(0, MAX_CONTENT);
+    }
     if (diagnostic != null && !diagnostic.isBlank()) {
       Matcher reply = SMTP_REPLY.matcher(diagnostic.trim());
       if ("smtp".equals(recipient.diagnosticType()) && reply.lookingAt()) {
@@ -154,7 +163,7 @@ public final class ReportParser implements ReportReader {
             diagnostic
                 .trim()
                 .substring(reply.end())
-                .replaceAll("\\s+" + code + "[ -](?:[245]\\.\\d{1,3}\\.\\d{1,3}\\s+)?", " ")
+                .replaceAll("\\s++" + code + "[ -](?:[245]\\.\\d{1,3}\\.\\d{1,3}\\s++)?+", " ")
                 .trim();
         String enhanced = status != null ? status : reply.group(2);
         return Response.of(Integer.parseInt(code), enhanced, clip(text));
@@ -186,9 +195,14 @@ public final class ReportParser implements ReportReader {
       Optional<Trace> trace,
       int failures) {
     String recipient = address;
-    if (failures == 1 && trace.map(Trace::recipient).isPresent()) {
+    String traced = trace.map(Trace::recipient).orElse(null);
+    if (traced != null && failures == 1) {
       // The address the message was sent to, not the one a forwarder rewrote it into.
-      recipient = trace.get().recipient();
+      recipient = traced;
+    } else if (traced != null && (address == null || !traced.equalsIgnoreCase(address))) {
+      // A trace header names its one recipient: a report that names others as well is not tied
+      // by it (anyone who got the message could quote its header in a made-up report).
+      trace = Optional.empty();
     }
     return base(EventType.OOB, mail, trace)
         .recipient(recipient == null ? "" : recipient)
@@ -282,6 +296,21 @@ public final class ReportParser implements ReportReader {
     map.put("queue", trace.queue());
     map.put("recipient", trace.recipient());
     return map;
+  }
+
+  /** A report names at most {@link #MAX_RECORDS} recipients; a real bounce names a few. */
+  private static <T> List<T> capped(List<T> all) {
+    return all.size() > MAX_RECORDS ? all.subList(0, MAX_RECORDS) : all;
+  }
+
+  private static String capNote(int found) {
+    return found > MAX_RECORDS
+        ? found + " failed recipients named; records for the first " + MAX_RECORDS + " only"
+        : null;
+  }
+
+  private static String joined(String a, String b) {
+    return a == null ? b : b == null ? a : a + "; " + b;
   }
 
   private static String problems(Mail mail) {

@@ -28,6 +28,10 @@ class ReportInboxTest {
   private ReportInboxComponent inbox;
 
   private ReportInboxComponent start() throws Exception {
+    return start(Map.of());
+  }
+
+  private ReportInboxComponent start(Map<String, Object> settings) throws Exception {
     inbox = new ReportInboxComponent();
     inbox.reader =
         new ReportParser(
@@ -36,9 +40,9 @@ class ReportInboxTest {
             Clock.systemUTC(),
             "557f3ad4-2c8c-11ee-976e-782d7e12e173");
     inbox.publisher = published::add;
-    inbox.activate(
-        TypedConfig.of(ReportInboxComponent.Config.class, Map.of("folder", folder.toString())),
-        Map.of());
+    Map<String, Object> keys = new java.util.HashMap<>(settings);
+    keys.put("folder", folder.toString());
+    inbox.activate(TypedConfig.of(ReportInboxComponent.Config.class, keys), Map.of());
     return inbox;
   }
 
@@ -97,6 +101,43 @@ class ReportInboxTest {
     start();
     await("the record of the report left behind", () -> published.size() == 1);
     assertEquals("niaj@rcpt.test", published.get(0).recipient());
+  }
+
+  @Test
+  void pastMaxWaitingListenersAreToldToTryLater() throws Exception {
+    start(Map.of("max_waiting", 1));
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+    ReportReaderStub stub = new ReportReaderStub(reading, release);
+    inbox.reader = stub;
+    String letter = "From: a@b.test\r\nSubject: hello\r\n\r\nhi\r\n";
+    inbox.receive(submission(letter));
+    assertTrue(reading.await(10, java.util.concurrent.TimeUnit.SECONDS), "the first is being read");
+    inbox.receive(submission(letter));
+    org.postilion.api.reception.ReceptionException refused =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            org.postilion.api.reception.ReceptionException.class,
+            () -> inbox.receive(submission(letter)));
+    assertEquals(452, refused.response().code());
+    release.countDown();
+    await("both kept", () -> files(folder.resolve("unrecognised")).size() == 2);
+    inbox.receive(submission(letter));
+  }
+
+  /** Holds the first message in the reader until released. */
+  private record ReportReaderStub(
+      java.util.concurrent.CountDownLatch reading, java.util.concurrent.CountDownLatch release)
+      implements org.postilion.api.bounce.ReportReader {
+    @Override
+    public org.postilion.api.bounce.Report read(java.io.InputStream message) {
+      reading.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return org.postilion.api.bounce.Report.unrecognised("a test");
+    }
   }
 
   private static List<Path> files(Path dir) {

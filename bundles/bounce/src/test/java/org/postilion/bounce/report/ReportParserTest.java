@@ -272,4 +272,85 @@ class ReportParserTest {
     assertNull(attachment.text(), "the attachment is skipped, not kept");
     assertNotNull(mail.firstText("message/delivery-status"));
   }
+
+  private Report readText(String message, java.nio.charset.Charset charset) throws IOException {
+    return parser.read(new ByteArrayInputStream(message.getBytes(charset)));
+  }
+
+  @Test
+  void hostileReportsAreReadInBoundedTimeAndNeverThrow() {
+    // Each of these took minutes to hours, or threw, before the patterns and limits were bounded.
+    String backtracking =
+        "From: MAILER-DAEMON@x.test\r\nSubject: Undelivered Mail\r\n"
+            + "Content-Type: text/plain; charset=iso-8859-1\r\n\r\nbob@example.com:\r\n"
+            + (" ".repeat(250) + "550 " + " ".repeat(740) + "\u0085x\r\n").repeat(24);
+    String feedbackBlocks =
+        "Content-Type: multipart/report; report-type=feedback-report; boundary=B\r\n\r\n"
+            + "--B\r\nContent-Type: message/feedback-report\r\n\r\n"
+            + java.util.stream.IntStream.range(0, 30_000)
+                .mapToObj(i -> "f" + i + ": x\r\n\r\n")
+                .collect(java.util.stream.Collectors.joining())
+            + "--B--\r\n";
+    String longDiagnostic =
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n"
+            + "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; x\r\n\r\n"
+            + "Final-Recipient: rfc822; a@b.test\r\nAction: failed\r\nStatus: 5.0.0\r\n"
+            + "Diagnostic-Code: smtp; 550 a"
+            + " ".repeat(250_000)
+            + "b\r\n\r\n--B--\r\n";
+    String arrivalDate =
+        "Content-Type: multipart/report; report-type=feedback-report; boundary=B\r\n\r\n"
+            + "--B\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n"
+            + "Arrival-Date: "
+            + "(".repeat(250_000)
+            + "\r\n\r\n--B--\r\n";
+    String scripts =
+        "From: MAILER-DAEMON@x.test\r\nContent-Type: text/html\r\n\r\n"
+            + "<script>".repeat(30_000)
+            + "<".repeat(30_000)
+            + ">";
+    String nested =
+        "Content-Type: message/rfc822\r\n\r\n".repeat(20_000) + "Subject: deep\r\n\r\nx\r\n";
+    String badAction =
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n"
+            + "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+            + "Final-Recipient: rfc822; a@b.test\r\nAction: (\r\nStatus: 5.0.0\r\n\r\n--B--\r\n";
+    for (String hostile :
+        List.of(
+            backtracking,
+            feedbackBlocks,
+            longDiagnostic,
+            arrivalDate,
+            scripts,
+            nested,
+            badAction)) {
+      Report report =
+          org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+              java.time.Duration.ofSeconds(20),
+              () -> readText(hostile, StandardCharsets.ISO_8859_1),
+              hostile.substring(0, Math.min(120, hostile.length())));
+      assertNotNull(report.kind());
+    }
+  }
+
+  @Test
+  void aQuotedTraceHeaderTiesOnlyTheRecipientItNames() throws IOException {
+    String value =
+        TRACES.value(
+            new TraceHeader.Trace("0193a1b2c3d4", "acme", "december", "q", "alice@rcpt.test"));
+    String report =
+        "From: MAILER-DAEMON@x.test\r\nSubject: failure notice\r\n\r\n"
+            + "Hi. This is the qmail-send program at x.test.\r\n\r\n"
+            + "<alice@rcpt.test>:\r\nRemote host said: 550 5.1.1 no such user\r\n\r\n"
+            + "<mallory@victim.test>:\r\nRemote host said: 550 5.1.1 no such user\r\n\r\n"
+            + "--- Below this line is a copy of the message.\r\n\r\n"
+            + "X-Postilion-Ref: "
+            + value
+            + "\r\nSubject: offers\r\n";
+    List<EventRecord> records = readText(report, StandardCharsets.UTF_8).records();
+    assertEquals("0193a1b2c3d4", records.get(0).id());
+    assertEquals("mallory@victim.test", records.get(1).recipient());
+    assertEquals("", records.get(1).id(), "not tied by another recipient's trace header");
+    assertNull(records.get(1).tenant());
+  }
 }

@@ -64,7 +64,10 @@ class ReceiverTest {
     String content = stored(id);
     assertFalse(content.contains("AAAAAAAAAAAAAAAAAAAAAA"), content);
     assertTrue(content.startsWith("X-Postilion-Ref: "), content);
-    String value = content.substring("X-Postilion-Ref: ".length(), content.indexOf("\r\n"));
+    // Folded into short lines; the value is the field without its line breaks.
+    String field = content.substring(0, content.indexOf("\r\nFrom: "));
+    assertTrue(field.lines().allMatch(line -> line.length() <= 100), field);
+    String value = field.substring("X-Postilion-Ref: ".length()).replaceAll("\\s", "");
     var trace =
         org.postilion.api.message.TraceHeader.fromKeyFile(
                 folder.resolve("bus").resolve("etc").resolve("postilion-trace.key"))
