@@ -462,7 +462,7 @@ public class HttpApiIT extends PostilionTestSupport {
         () -> !metrics().contains("scheduled_count{queue=\"" + queue + "\"}"));
 
     // A ready queue can be held too, by its name, and released by id.
-    String readyQueue = "unspecified->mx.example.net@smtp";
+    String readyQueue = "unspecified->mx.example.net@smtp_client";
     HttpResponse<String> readyHeld =
         post(
             "/api/admin/suspend-ready-q/v1",
@@ -606,7 +606,7 @@ public class HttpApiIT extends PostilionTestSupport {
           200,
           postRaw("jam@stuck.http.test", "From: a@example.com\r\nSubject: s\r\n\r\nx\r\n")
               .statusCode());
-      String name = "unspecified->127.0.0.1:" + stuck.port() + "@smtp";
+      String name = "unspecified->127.0.0.1:" + stuck.port() + "@smtp_client";
       String path =
           "/api/admin/inspect-ready-q/v1?queue_name="
               + java.net.URLEncoder.encode(name, StandardCharsets.UTF_8);

@@ -6,8 +6,11 @@ package org.postilion.queue.manager;
  */
 record ReadyQueueKey(String protocol, String site, String variant, String source) {
 
-  /** The name operators see: {@code source->site@protocol}. */
+  /**
+   * The name operators see, KumoMTA's {@code source->site@protocol}, with KumoMTA's protocol name
+   * ({@code smtp_client} for SMTP), which its tools (kcli, tsa-daemon) take apart.
+   */
   String name() {
-    return source + "->" + site + "@" + protocol;
+    return source + "->" + site + "@" + ("smtp".equals(protocol) ? "smtp_client" : protocol);
   }
 }

@@ -152,8 +152,20 @@ class ReadyQueueTest {
 
   @AfterEach
   void stop() throws InterruptedException {
-    queue.close();
-    queue.awaitStop(2000);
+    if (queue != null) {
+      queue.close();
+      queue.awaitStop(2000);
+    }
+  }
+
+  @Test
+  void readyQueuesAreNamedAsKumoMtaNamesThem() {
+    assertEquals(
+        "unspecified->mx.example.net@smtp_client",
+        new ReadyQueueKey("smtp", "mx.example.net", "", "unspecified").name());
+    assertEquals(
+        "pool-a->/var/mail@maildir",
+        new ReadyQueueKey("maildir", "/var/mail", "", "pool-a").name());
   }
 
   @Test
