@@ -194,7 +194,13 @@ public class QueueAdminIT extends PostilionTestSupport {
       assertTrue(
           suspensions,
           suspensions.contains("domain=ops.test") && suspensions.contains("maintenance"));
-      assertTrue(shell("mta:suspend-list --json").contains("\"reason\":\"maintenance\""));
+      // As KumoMTA's admin API and kcli list them (SuspendV1ListEntry).
+      String suspendJson = shell("mta:suspend-list --json");
+      assertTrue(
+          suspendJson,
+          suspendJson.contains(
+              "\"campaign\":null,\"tenant\":null,\"domain\":\"ops.test\",\"reason\":\"maintenance\","
+                  + "\"duration\":\""));
 
       String protocols = shell("mta:protocols");
       assertTrue(
@@ -291,8 +297,12 @@ public class QueueAdminIT extends PostilionTestSupport {
           WAIT,
           () -> hasRecord("AdminBounce", "c3@gone.test", "customer left"));
 
-      String id =
-          shell("mta:bounce-list --json").replaceAll("(?s).*\"id\":\"([^\"]+)\".*", "$1").trim();
+      // As KumoMTA's admin API and kcli list them (BounceV1ListEntry).
+      String bounceJson = shell("mta:bounce-list --json");
+      assertTrue(
+          bounceJson, bounceJson.contains("\"domain\":\"gone.test\",\"routing_domain\":null"));
+      assertTrue(bounceJson, bounceJson.contains("\"total_bounced\":"));
+      String id = bounceJson.replaceAll("(?s).*?\"id\":\"([^\"]+)\".*", "$1").trim();
       assertEquals("Bounce " + id + " cancelled", shell("mta:bounce-cancel " + id).trim());
       assertTrue(shell("mta:bounce-list").contains("no bounces"));
     }

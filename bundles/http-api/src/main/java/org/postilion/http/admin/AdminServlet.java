@@ -17,6 +17,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletName;
 import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 import org.postilion.api.admin.AdminAction;
+import org.postilion.api.admin.KumoListEntries;
 import org.postilion.api.admin.QueueAdmin;
 import org.postilion.api.admin.QueueAdmin.BounceOutcome;
 import org.postilion.api.admin.Selector;
@@ -148,8 +149,8 @@ public class AdminServlet extends HttpServlet {
         .map(
             a ->
                 kind == AdminAction.Kind.SUSPEND
-                    ? KumoRequests.suspendEntry(a, now)
-                    : KumoRequests.suspendReadyEntry(a, now))
+                    ? KumoListEntries.suspend(a, now)
+                    : KumoListEntries.suspendReady(a, now))
         .toList();
   }
 
@@ -178,7 +179,7 @@ public class AdminServlet extends HttpServlet {
   private Object bounces() {
     Instant now = Instant.now();
     return admin.bounces().stream()
-        .map(b -> KumoRequests.bounceEntry(b, admin.bounced(b.id()), now))
+        .map(b -> KumoListEntries.bounce(b, admin.bounced(b.id()), now))
         .toList();
   }
 

@@ -6,11 +6,8 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import org.postilion.api.admin.AdminAction;
 import org.postilion.api.admin.Selector;
 import org.postilion.api.queue.Durations;
 import org.postilion.http.web.RequestException;
@@ -98,58 +95,6 @@ final class KumoRequests {
       throw new RequestException(422, "id", "is required");
     }
     return id.trim();
-  }
-
-  /** {@code BounceV1ListEntry}. */
-  static Map<String, Object> bounceEntry(
-      AdminAction bounce, Map<String, Long> bounced, Instant now) {
-    Map<String, Object> entry = criteria(bounce);
-    entry.put("routing_domain", null);
-    entry.put("reason", reasonOf(bounce));
-    entry.put("duration", remaining(bounce, now));
-    entry.put("bounced", bounced);
-    entry.put("total_bounced", bounced.values().stream().mapToLong(Long::longValue).sum());
-    return entry;
-  }
-
-  /** {@code SuspendV1ListEntry}. */
-  static Map<String, Object> suspendEntry(AdminAction suspension, Instant now) {
-    Map<String, Object> entry = criteria(suspension);
-    entry.put("reason", reasonOf(suspension));
-    entry.put("duration", remaining(suspension, now));
-    return entry;
-  }
-
-  /** {@code SuspendReadyQueueV1ListEntry}. */
-  static Map<String, Object> suspendReadyEntry(AdminAction suspension, Instant now) {
-    Map<String, Object> entry = new LinkedHashMap<>();
-    entry.put("id", suspension.id());
-    entry.put("name", suspension.site());
-    entry.put("reason", reasonOf(suspension));
-    entry.put("duration", remaining(suspension, now));
-    entry.put("expires", suspension.expires() == null ? null : suspension.expires().toString());
-    return entry;
-  }
-
-  private static Map<String, Object> criteria(AdminAction action) {
-    Map<String, Object> entry = new LinkedHashMap<>();
-    Selector selector = action.selector();
-    entry.put("id", action.id());
-    entry.put("campaign", selector == null ? null : selector.campaign());
-    entry.put("tenant", selector == null ? null : selector.tenant());
-    entry.put("domain", selector == null ? null : selector.domain());
-    return entry;
-  }
-
-  private static String reasonOf(AdminAction action) {
-    return action.reason() == null ? "" : action.reason();
-  }
-
-  /** Time left, as KumoMTA lists it; an action without an end has years left. */
-  private static String remaining(AdminAction action, Instant now) {
-    return action.expires() == null
-        ? Durations.format(Duration.ofDays(365 * 100))
-        : Durations.format(Duration.between(now, action.expires()));
   }
 
   private static Selector selector(JsonNode body, boolean routingDomainAllowed)

@@ -102,7 +102,7 @@ final class ReadyQueueInspection {
       if (action.kind() == AdminAction.Kind.SUSPEND_READY
           && (status.name().equalsIgnoreCase(action.site())
               || status.site().equalsIgnoreCase(action.site()))) {
-        return KumoRequests.suspendReadyEntry(action, now);
+        return org.postilion.api.admin.KumoListEntries.suspendReady(action, now);
       }
     }
     return null;

@@ -58,6 +58,7 @@ final class AsyncInjection implements Runnable, AsyncListener {
   private final Runnable done;
   private State state = State.QUEUED;
   private Reply parked;
+  private boolean written;
 
   private AsyncInjection(
       AsyncContext async,
@@ -180,11 +181,26 @@ final class AsyncInjection implements Runnable, AsyncListener {
                       null);
         }
         default -> {
+          // Answered already: the answer may still be being written on another thread. Returning
+          // before it completes the request would let the container answer 500 over it.
+          awaitWritten();
           return;
         }
       }
     }
     write(reply);
+  }
+
+  private void awaitWritten() {
+    long deadline = System.nanoTime() + GRACE_MILLIS * 1_000_000;
+    try {
+      for (long left = GRACE_MILLIS; !written && left > 0; ) {
+        wait(left);
+        left = (deadline - System.nanoTime()) / 1_000_000;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void awaitParked() {
@@ -241,6 +257,10 @@ final class AsyncInjection implements Runnable, AsyncListener {
       LOG.debug("The answer to an injection from {} could not be written", client, e);
     } finally {
       complete();
+      synchronized (this) {
+        written = true;
+        notifyAll();
+      }
     }
   }
 
