@@ -706,10 +706,63 @@ public class HttpApiIT extends PostilionTestSupport {
     assertTrue(
         metrics,
         counter(metrics, "total_messages_delivered_by_queue{queue=\"metrics:http.test\"}") == 1);
-    assertTrue(metrics, metrics.contains("# TYPE total_messages_delivered counter"));
+    // KumoMTA's counter names have no _total suffix, which the Prometheus Java client would add to
+    // a counter: they are written as gauges under KumoMTA's exact names (kcli reads names).
+    assertTrue(metrics, metrics.contains("# TYPE total_messages_delivered gauge"));
     assertTrue(metrics, metrics.contains("connection_count{service=\"esmtp_listener:default\"}"));
     assertTrue(metrics, counter(metrics, "jvm_memory_used_bytes{area=\"heap\"}") > 0);
     assertTrue(metrics, counter(metrics, "spool_size_bytes") > 0);
+    // Per ready queue (what kcli queue-summary sums) and per provider (kcli provider-summary): a
+    // maildir site is claimed by no provider, so it is its own provider.
+    assertTrue(
+        metrics,
+        metrics.lines().anyMatch(l -> l.startsWith("total_messages_delivered{service=\"maildir:")));
+    assertTrue(
+        metrics,
+        metrics.lines().anyMatch(l -> l.startsWith("total_messages_delivered_by_provider{")));
+    assertTrue(
+        metrics,
+        metrics
+            .lines()
+            .anyMatch(l -> l.startsWith("total_messages_delivered_by_provider_and_source{")));
+    // Histograms with KumoMTA's buckets: the delivery's latency and its time in the queue (ours).
+    assertTrue(
+        metrics, counter(metrics, "deliver_message_latency_rollup_count{service=\"maildir\"}") > 0);
+    assertTrue(
+        metrics,
+        metrics.contains(
+            "deliver_message_latency_rollup_bucket{service=\"maildir\",le=\"0.005\"}"));
+    assertTrue(
+        metrics,
+        metrics.contains("deliver_message_latency_rollup_bucket{service=\"maildir\",le=\"+Inf\"}"));
+    assertTrue(metrics, counter(metrics, "queue_residence_seconds_count{service=\"maildir\"}") > 0);
+    assertTrue(metrics, metrics.contains("disk_free_bytes{name=\"spool\"}"));
+    assertTrue(metrics, metrics.contains("disk_free_percent{name=\"data\"}"));
+    assertTrue(metrics, counter(metrics, "memory_usage") > 0);
+
+    // A message over SMTP moves the SMTP server's histograms.
+    long transactions = counter(metrics, "smtpsrv_transaction_duration_count");
+    try (SmtpClient smtp = new SmtpClient(smtpPort())) {
+      smtp.hello();
+      String reply =
+          smtp.sendMessage(
+              "a@example.com",
+              "counted-smtp@http.test",
+              "From: a@example.com\r\nSubject: s\r\nX-Campaign: metrics\r\n\r\nx\r\n");
+      assertTrue(reply, reply.startsWith("250"));
+    }
+    metrics = metrics();
+    assertEquals(metrics, transactions + 1, counter(metrics, "smtpsrv_transaction_duration_count"));
+    assertTrue(metrics, counter(metrics, "smtpsrv_read_data_duration_count") > 0);
+    assertTrue(metrics, counter(metrics, "smtpsrv_process_data_duration_count") > 0);
+
+    // The shell's live views read the same series.
+    String providers = shell("mta:provider-summary");
+    assertTrue(providers, providers.contains("Provider") && providers.contains("itest-maildir"));
+    String top = shell("mta:top --count 2 --interval 200ms");
+    List<String> lines = top.lines().filter(l -> !l.isBlank()).toList();
+    assertEquals(top, 3, lines.size());
+    assertTrue(top, lines.get(0).contains("deliv/s") && lines.get(0).contains("conn-in"));
   }
 
   // --- access control ---
@@ -1094,7 +1147,7 @@ public class HttpApiIT extends PostilionTestSupport {
     return metrics
         .lines()
         .filter(line -> line.startsWith(series + " "))
-        .mapToLong(line -> Long.parseLong(line.substring(series.length() + 1).trim()))
+        .mapToLong(line -> (long) Double.parseDouble(line.substring(series.length() + 1).trim()))
         .findFirst()
         .orElse(0);
   }

@@ -1,5 +1,6 @@
 package org.postilion.bounce.classify;
 
+import io.prometheus.metrics.core.metrics.Histogram;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -21,6 +22,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.bounce.BounceClassifier;
 import org.postilion.api.config.ConfigFiles;
 import org.postilion.api.delivery.Response;
+import org.postilion.api.metrics.MetricSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +62,9 @@ public class ClassifierComponent implements BounceClassifier {
   private Settings settings;
   private Map<String, String> seen = Map.of();
   private ScheduledExecutorService scanner;
+  private final MetricSet metrics = new MetricSet();
+  private final Histogram latency =
+      metrics.latency("bounce_classify_latency", "latency of bounce classification");
 
   @Activate
   void activate(Config config, Map<String, Object> properties) {
@@ -80,6 +85,7 @@ public class ClassifierComponent implements BounceClassifier {
   @Deactivate
   void deactivate() {
     scanner.shutdownNow();
+    metrics.close();
   }
 
   static Settings settings(Config config) {
@@ -99,7 +105,12 @@ public class ClassifierComponent implements BounceClassifier {
 
   @Override
   public String classify(Response response) {
-    return classifier.classify(response);
+    long started = System.nanoTime();
+    try {
+      return classifier.classify(response);
+    } finally {
+      latency.observe((System.nanoTime() - started) / 1e9);
+    }
   }
 
   private void rescan() {

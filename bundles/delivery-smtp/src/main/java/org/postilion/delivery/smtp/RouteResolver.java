@@ -47,10 +47,12 @@ final class RouteResolver {
   private final Resolver resolver;
   private final Clock clock;
   private final Map<String, Answer> cache = new ConcurrentHashMap<>();
+  private final DnsMetrics metrics;
 
-  RouteResolver(Resolver resolver, Clock clock) {
+  RouteResolver(Resolver resolver, Clock clock, DnsMetrics metrics) {
     this.resolver = resolver;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   /**
@@ -58,6 +60,17 @@ final class RouteResolver {
    * CompletionException) for DNS errors and undeliverable domains.
    */
   CompletableFuture<Route> mxRoute(String domain, int port) {
+    metrics.inProgress.inc();
+    CompletableFuture<Route> route = mxRouteUncounted(domain, port);
+    route.whenComplete(
+        (done, error) -> {
+          metrics.inProgress.dec();
+          (error == null ? metrics.ok : metrics.fail).inc();
+        });
+    return route;
+  }
+
+  private CompletableFuture<Route> mxRouteUncounted(String domain, int port) {
     return query(domain, Type.MX)
         .thenCompose(
             mx -> {
@@ -215,7 +228,13 @@ final class RouteResolver {
     Answer cached = cache.get(key);
     Instant now = Instant.now(clock);
     if (cached != null && cached.expires().isAfter(now)) {
+      if (type == Type.MX) {
+        metrics.cacheHit.inc();
+      }
       return CompletableFuture.completedFuture(cached.message());
+    }
+    if (type == Type.MX) {
+      metrics.cacheMiss.inc();
     }
     Name qname;
     try {

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -78,6 +79,7 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol {
   private RouteResolver resolver;
   private SmtpConnector connector;
   private String ehloName;
+  private final DnsMetrics dnsMetrics = new DnsMetrics();
 
   @Activate
   void activate(Config config) {
@@ -91,8 +93,14 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol {
     resolver =
         new RouteResolver(
             dnsResolver(config.resolver_servers(), Durations.parse(config.resolver_timeout())),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            dnsMetrics);
     LOG.info("SMTP delivery ready, EHLO {}", ehloName);
+  }
+
+  @Deactivate
+  void deactivate() {
+    dnsMetrics.close();
   }
 
   @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)

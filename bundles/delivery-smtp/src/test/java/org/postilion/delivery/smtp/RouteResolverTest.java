@@ -27,7 +27,8 @@ class RouteResolverTest {
     resolver =
         new RouteResolver(
             SmtpDeliveryProtocol.dnsResolver("127.0.0.1:" + dns.port(), Duration.ofSeconds(2)),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            new DnsMetrics());
   }
 
   @AfterEach
@@ -43,6 +44,30 @@ class RouteResolverTest {
     ExecutionException e =
         assertThrows(ExecutionException.class, () -> resolver.mxRoute(domain, 25).get());
     return assertInstanceOf(DeliveryFailure.class, RouteResolver.rootCause(e));
+  }
+
+  @Test
+  void countsMxResolutionsAndCacheHitsUnderKumoNames() throws Exception {
+    DnsMetrics metrics = new DnsMetrics();
+    RouteResolver counted =
+        new RouteResolver(
+            SmtpDeliveryProtocol.dnsResolver("127.0.0.1:" + dns.port(), Duration.ofSeconds(2)),
+            Clock.systemUTC(),
+            metrics);
+    dns.add("counted.test.", 300, "MX", "10 mx.counted.test.")
+        .add("mx.counted.test.", 300, "A", "192.0.2.30");
+    double ok = metrics.ok.get();
+    double fail = metrics.fail.get();
+    double hits = metrics.cacheHit.get();
+    double misses = metrics.cacheMiss.get();
+    counted.mxRoute("counted.test", 25).get();
+    counted.mxRoute("counted.test", 25).get();
+    assertThrows(ExecutionException.class, () -> counted.mxRoute("missing.counted.test", 25).get());
+    assertEquals(ok + 2, metrics.ok.get());
+    assertEquals(fail + 1, metrics.fail.get());
+    assertEquals(hits + 1, metrics.cacheHit.get(), "the second lookup came from the cache");
+    assertEquals(misses + 2, metrics.cacheMiss.get());
+    assertEquals(0, metrics.inProgress.get());
   }
 
   @Test
@@ -70,7 +95,8 @@ class RouteResolverTest {
       RouteResolver fresh =
           new RouteResolver(
               SmtpDeliveryProtocol.dnsResolver("127.0.0.1:" + dns.port(), Duration.ofSeconds(2)),
-              Clock.systemUTC());
+              Clock.systemUTC(),
+              new DnsMetrics());
       firsts.add(fresh.mxRoute("spread.test", 25).get().hosts().get(0).name());
     }
     assertEquals(Set.of("a.spread.test", "b.spread.test"), firsts);
@@ -122,7 +148,8 @@ class RouteResolverTest {
           new RouteResolver(
               SmtpDeliveryProtocol.dnsResolver(
                   "127.0.0.1:" + mute.getLocalPort(), Duration.ofMillis(500)),
-              Clock.systemUTC());
+              Clock.systemUTC(),
+              new DnsMetrics());
       long started = System.nanoTime();
       ExecutionException e =
           assertThrows(

@@ -46,6 +46,7 @@ import org.postilion.api.event.EventListener;
 import org.postilion.api.event.EventPublisher;
 import org.postilion.api.event.EventRecord;
 import org.postilion.api.message.TraceHeader;
+import org.postilion.api.metrics.Providers;
 import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.QueueConfigPolicy;
 import org.postilion.api.queue.QueueName;
@@ -166,6 +167,15 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
       policyOption = ReferencePolicyOption.GREEDY)
   private volatile BounceClassifier classifier;
 
+  /** Names the mailbox provider of a site in the {@code *_by_provider} metrics. */
+  @Reference(
+      cardinality = ReferenceCardinality.OPTIONAL,
+      policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY)
+  private volatile Providers providers;
+
+  private QueueMetrics metrics;
+
   private Records records;
   private Receiver receiver;
   private AdminActions actions;
@@ -228,7 +238,11 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
             duration(config.policy__timeout(), "policy_timeout"),
             duration(config.policy__cache(), "policy_cache"));
     outcomes = new Outcomes(spool, scheduler, records, gauges, inFlight, actions, clock, cache);
-    ready = new ReadyQueues(actions, new SpooledCourier(spool, cache, outcomes, inFlight, gauges));
+    metrics = new QueueMetrics(() -> providers, System::nanoTime);
+    bus.subscribe(metrics);
+    ready =
+        new ReadyQueues(
+            actions, new SpooledCourier(spool, cache, outcomes, inFlight, gauges), metrics);
     routing = pool("postilion-routing", 2, 100_000);
     dispatcher =
         new Dispatcher(
@@ -338,6 +352,8 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
     routing.shutdownNow();
     policyThreads.shutdownNow();
     actions.close();
+    bus.unsubscribe(metrics);
+    metrics.close();
     bus.close();
   }
 

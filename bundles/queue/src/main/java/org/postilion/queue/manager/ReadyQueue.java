@@ -44,6 +44,9 @@ final class ReadyQueue {
 
     /** The queue stopped with nothing left to do: forget it. */
     void retired(ReadyQueue queue);
+
+    /** A delivery over a session of this queue took {@code nanos} (KumoMTA's latency metric). */
+    default void deliveryTook(ReadyQueueKey key, long nanos) {}
   }
 
   /** What a thread does next: deliver, close its idle session, or end. */
@@ -77,6 +80,10 @@ final class ReadyQueue {
   private boolean retired;
   private Instant connectionLimitedSince;
   private String egressPool;
+
+  Environment environment() {
+    return environment;
+  }
 
   ReadyQueue(ReadyQueueKey key, DeliveryProtocol protocol, Environment environment) {
     this.key = key;

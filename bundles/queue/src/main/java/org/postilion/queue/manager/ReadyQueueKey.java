@@ -1,5 +1,7 @@
 package org.postilion.queue.manager;
 
+import org.postilion.api.metrics.ServiceNames;
+
 /**
  * What makes mail share a ready queue (KumoMTA: one per egress source and destination site): the
  * protocol, the site, what else its sessions are made with, and the source.
@@ -11,6 +13,6 @@ record ReadyQueueKey(String protocol, String site, String variant, String source
    * ({@code smtp_client} for SMTP), which its tools (kcli, tsa-daemon) take apart.
    */
   String name() {
-    return source + "->" + site + "@" + ("smtp".equals(protocol) ? "smtp_client" : protocol);
+    return source + "->" + site + "@" + ServiceNames.of(protocol);
   }
 }

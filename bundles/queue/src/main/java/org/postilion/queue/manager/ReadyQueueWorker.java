@@ -90,8 +90,10 @@ final class ReadyQueueWorker implements Runnable {
       Courier.Attempt inSession = attempt.inSession(carrier.id());
       carrier.phase("DeliveringMessage");
       DeliveryResult result;
+      long started = System.nanoTime();
       try {
         result = session.deliver(attempt.request());
+        queue.environment().deliveryTook(queue.key(), System.nanoTime() - started);
       } catch (DeliveryException e) {
         drop();
         if (reused && e.beforeTransaction() && tries == 0 && !carrier.aborted()) {

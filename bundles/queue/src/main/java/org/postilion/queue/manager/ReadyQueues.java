@@ -29,9 +29,17 @@ final class ReadyQueues implements ReadyQueue.Environment {
   private final AdminActions actions;
   private final Courier courier;
 
-  ReadyQueues(AdminActions actions, Courier courier) {
+  private final QueueMetrics metrics;
+
+  ReadyQueues(AdminActions actions, Courier courier, QueueMetrics metrics) {
     this.actions = actions;
     this.courier = courier;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void deliveryTook(ReadyQueueKey key, long nanos) {
+    metrics.delivered(key.protocol(), nanos);
   }
 
   /**

@@ -1,5 +1,9 @@
 package org.postilion.queue.reception;
 
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -9,10 +13,9 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +30,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.config.ConfigFiles;
 import org.postilion.api.delivery.Response;
+import org.postilion.api.metrics.MetricSet;
 import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.spool.Spool;
 import org.slf4j.Logger;
@@ -45,6 +49,9 @@ import org.slf4j.LoggerFactory;
 public class ResourceGuard {
   static final String PID = "org.postilion.queue.resources";
   private static final Logger LOG = LoggerFactory.getLogger(ResourceGuard.class);
+
+  /** Linux's page size on the machines we run on; statm counts pages. */
+  private static final long PAGE_SIZE = 4096;
 
   @ObjectClassDefinition(
       name = "Postilion resource guard",
@@ -120,13 +127,22 @@ public class ResourceGuard {
     }
   }
 
-  private record Settings(FreeSpace minFree, List<Path> folders, int maxHeapPercent) {}
+  /** A watched folder: its name in the metrics ({@code disk_free_bytes{name=...}}) and path. */
+  private record Folder(String name, Path path) {}
+
+  private record Settings(FreeSpace minFree, List<Folder> folders, int maxHeapPercent) {}
+
+  /** What the last check saw of one folder's filesystem. */
+  private record Space(String name, long free, long total) {}
 
   @Reference private Spool spool;
 
   private final DoubleSupplier heapAfterGc;
   private volatile Settings settings;
   private volatile Verdict verdict = Verdict.FINE;
+  private volatile List<Space> spaces = List.of();
+  private volatile double heapUsed;
+  private final MetricSet metrics = new MetricSet();
   private ScheduledExecutorService checker;
 
   public ResourceGuard() {
@@ -143,6 +159,7 @@ public class ResourceGuard {
   @Activate
   void activate(Config config, Map<String, Object> properties) {
     modified(config, properties);
+    metrics.multiCollector("resource-guard", () -> this::collect);
     checker =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -168,6 +185,57 @@ public class ResourceGuard {
     if (checker != null) {
       checker.shutdownNow();
     }
+    metrics.close();
+  }
+
+  /**
+   * KumoMTA's {@code disk_free_bytes} and {@code disk_free_percent} per watched folder ({@code
+   * name} {@code spool}, {@code data} or the folder), {@code memory_usage} (the process's resident
+   * set), and ours: {@code heap_used_after_gc_percent}, against {@code max_heap_used}.
+   */
+  private MetricSnapshots collect() {
+    GaugeSnapshot.Builder bytes =
+        GaugeSnapshot.builder()
+            .name("disk_free_bytes")
+            .help("number of available bytes in a monitored location");
+    GaugeSnapshot.Builder percent =
+        GaugeSnapshot.builder()
+            .name("disk_free_percent")
+            .help("percentage of available bytes in a monitored location");
+    for (Space space : spaces) {
+      Labels labels = Labels.of("name", space.name());
+      bytes.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(space.free()).build());
+      double share = space.total() > 0 ? 100.0 * space.free() / space.total() : 0;
+      percent.dataPoint(GaugeDataPointSnapshot.builder().labels(labels).value(share).build());
+    }
+    GaugeSnapshot.Builder heap =
+        GaugeSnapshot.builder()
+            .name("heap_used_after_gc_percent")
+            .help("percent of the heap in use after the last collection (see max_heap_used)")
+            .dataPoint(GaugeDataPointSnapshot.builder().value(heapUsed * 100).build());
+    MetricSnapshots.Builder all =
+        MetricSnapshots.builder().metricSnapshot(bytes.build()).metricSnapshot(percent.build());
+    long rss = residentBytes();
+    if (rss > 0) {
+      all.metricSnapshot(
+          GaugeSnapshot.builder()
+              .name("memory_usage")
+              .help("number of bytes of used memory (Resident Set Size)")
+              .dataPoint(GaugeDataPointSnapshot.builder().value(rss).build())
+              .build());
+    }
+    return all.metricSnapshot(heap.build()).build();
+  }
+
+  /** The resident set from {@code /proc/self/statm} (Linux), or 0 where there is none. */
+  private static long residentBytes() {
+    Path statm = Path.of("/proc/self/statm");
+    try {
+      String[] fields = Files.readString(statm).trim().split("\\s+");
+      return Long.parseLong(fields[1]) * PAGE_SIZE;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
   }
 
   private Settings settings(Config config) {
@@ -176,18 +244,20 @@ public class ResourceGuard {
     if (heap < 0 || heap > 100) {
       throw new IllegalArgumentException("max_heap_used must be between 0 and 100: " + heap);
     }
-    Set<Path> folders = new LinkedHashSet<>();
+    Map<Path, Folder> folders = new LinkedHashMap<>();
     Path spoolFolder = spool == null ? null : spool.folder();
     if (spoolFolder != null) {
-      folders.add(spoolFolder.toAbsolutePath());
+      folders.put(spoolFolder.toAbsolutePath(), new Folder("spool", spoolFolder.toAbsolutePath()));
     }
-    folders.add(Path.of(System.getProperty("karaf.data", "data")).toAbsolutePath());
+    Path data = Path.of(System.getProperty("karaf.data", "data")).toAbsolutePath();
+    folders.putIfAbsent(data, new Folder("data", data));
     for (String folder : config.folders().split(",")) {
       if (!folder.isBlank()) {
-        folders.add(Path.of(folder.trim()).toAbsolutePath());
+        Path path = Path.of(folder.trim()).toAbsolutePath();
+        folders.putIfAbsent(path, new Folder(path.toString(), path));
       }
     }
-    return new Settings(minFree, List.copyOf(folders), heap);
+    return new Settings(minFree, List.copyOf(folders.values()), heap);
   }
 
   /** Throws the refusal reception must give now, if any. Never blocks. */
@@ -215,14 +285,21 @@ public class ResourceGuard {
   /** Looks at the disks and the heap now. */
   Verdict inspect() {
     Settings current = settings;
-    for (Path folder : current.folders()) {
-      Verdict disk = disk(folder, current.minFree());
-      if (disk.refuses()) {
-        return disk;
+    List<Space> seen = new ArrayList<>();
+    Verdict found = Verdict.FINE;
+    for (Folder folder : current.folders()) {
+      Verdict disk = disk(folder, current.minFree(), seen);
+      if (disk.refuses() && !found.refuses()) {
+        found = disk;
       }
     }
+    spaces = List.copyOf(seen);
+    double used = heapAfterGc.getAsDouble();
+    heapUsed = used;
+    if (found.refuses()) {
+      return found;
+    }
     if (current.maxHeapPercent() > 0) {
-      double used = heapAfterGc.getAsDouble();
       if (used * 100 > current.maxHeapPercent()) {
         return new Verdict(
             "max_heap_used",
@@ -235,10 +312,8 @@ public class ResourceGuard {
     return Verdict.FINE;
   }
 
-  private static Verdict disk(Path folder, FreeSpace minFree) {
-    if (minFree.equals(FreeSpace.NONE)) {
-      return Verdict.FINE;
-    }
+  private static Verdict disk(Folder watched, FreeSpace minFree, List<Space> seen) {
+    Path folder = watched.path();
     Path existing = folder;
     while (existing != null && !Files.exists(existing)) {
       existing = existing.getParent();
@@ -249,8 +324,10 @@ public class ResourceGuard {
     try {
       FileStore store = Files.getFileStore(existing);
       long free = store.getUsableSpace();
-      long keep = minFree.of(store.getTotalSpace());
-      if (free < keep) {
+      long total = store.getTotalSpace();
+      seen.add(new Space(watched.name(), free, total));
+      long keep = minFree.of(total);
+      if (!minFree.equals(FreeSpace.NONE) && free < keep) {
         return new Verdict(
             "min_free_space",
             Response.of(452, "4.3.1", "insufficient system storage, try again later"),

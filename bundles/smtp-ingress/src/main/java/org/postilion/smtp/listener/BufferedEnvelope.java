@@ -20,6 +20,7 @@ final class BufferedEnvelope implements MailEnvelope {
   private final List<MailAddress> recipients;
   private final ContentBuffer buffer;
   private IOException failure;
+  private final long createdNanos = System.nanoTime();
 
   private final OutputStream output =
       new OutputStream() {
@@ -40,6 +41,11 @@ final class BufferedEnvelope implements MailEnvelope {
           }
         }
       };
+
+  /** When the message's data began to arrive (DATA, or the first BDAT chunk). */
+  long createdNanos() {
+    return createdNanos;
+  }
 
   BufferedEnvelope(MaybeSender sender, List<MailAddress> recipients, ContentBuffer buffer) {
     this.sender = sender;

@@ -256,10 +256,12 @@ public class SmtpListener implements LocalListener {
       ListenerServer server,
       Refusals refusals,
       ServerTls tls,
-      ScheduledExecutorService housekeeping) {
+      ScheduledExecutorService housekeeping,
+      TransactionTimes times) {
     void close() {
       server.unbind();
       housekeeping.shutdownNow();
+      times.close();
       if (tls != null) {
         tls.close();
       }
@@ -314,7 +316,8 @@ public class SmtpListener implements LocalListener {
             AUTH_FAILURE_DELAY,
             Clock.systemUTC());
     housekeeping.scheduleWithFixedDelay(throttle::expire, 1, 1, TimeUnit.MINUTES);
-    SpoolingMessageHook spooling = new SpoolingMessageHook(destination);
+    TransactionTimes times = new TransactionTimes();
+    SpoolingMessageHook spooling = new SpoolingMessageHook(destination, times);
     NoopMetricFactory metrics = new NoopMetricFactory();
     // The chain is spelled out rather than taken from James's defaults: those accept any
     // recipient (an open relay), let postmaster@ through for any domain, and put message hooks
@@ -341,6 +344,7 @@ public class SmtpListener implements LocalListener {
             new StartTlsCmdHandler(),
             new JaasAuthHook(authenticator, throttle, refusals),
             new SubmissionPolicyHook(settings),
+            times,
             new SmtpUtf8(),
             new StrictLineEndingFilter(),
             new HeaderSizeFilter(settings, refusals),
@@ -369,9 +373,10 @@ public class SmtpListener implements LocalListener {
       server.bind();
     } catch (Exception e) {
       workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      times.close();
       throw e;
     }
-    return new Running(server, refusals, tls, housekeeping);
+    return new Running(server, refusals, tls, housekeeping, times);
   }
 
   private static String listenerName(Map<String, Object> properties) {

@@ -33,17 +33,24 @@ final class SpoolingMessageHook implements MessageHook {
   }
 
   private final Destination destination;
+  private final TransactionTimes times;
 
-  SpoolingMessageHook(Destination destination) {
+  SpoolingMessageHook(Destination destination, TransactionTimes times) {
     this.destination = destination;
+    this.times = times;
   }
 
   @Override
   public HookResult onMessage(SMTPSession session, MailEnvelope mail) {
+    long started = System.nanoTime();
+    if (mail instanceof BufferedEnvelope buffered) {
+      times.dataRead(buffered, started);
+    }
     try {
       return spool(session, mail);
     } finally {
       SessionBuffer.close(session);
+      times.replied(session, started);
     }
   }
 
