@@ -54,6 +54,8 @@ public class EventStreamIT extends PostilionTestSupport {
       editConfigurationFilePut(WEBHOOK_CFG, "retry.initial", "200ms"),
       editConfigurationFilePut(WEBHOOK_CFG, "retry.max", "1s"),
       editConfigurationFilePut(WEBHOOK_CFG, "auth.bearer", "itest-token"),
+      editConfigurationFilePut(
+          "etc/org.postilion.queue.manager.cfg", "log_headers", "Subject, X-Customer-*"),
       editConfigurationFilePut(MAILDIR_CFG, "match.domain", "events.test"),
       editConfigurationFilePut(MAILDIR_CFG, "protocol", "maildir"),
       editConfigurationFilePut(MAILDIR_CFG, "maildir.path", "${karaf.data}/itest-maildir/{user}"),
@@ -106,7 +108,8 @@ public class EventStreamIT extends PostilionTestSupport {
     String content =
         "From: sender@example.org\r\nTo: "
             + recipient
-            + "\r\nSubject: events\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nbody\r\n";
+            + "\r\nSubject: events\r\nX-Customer-Id: 7\r\n\tfolded\r\nX-Other: no\r\n"
+            + "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nbody\r\n";
     try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
       return smtp.sendMessage("sender@example.org", recipient, content);
     }
@@ -156,6 +159,17 @@ public class EventStreamIT extends PostilionTestSupport {
       assertEquals(
           delivery.path("id").asText(),
           recordsFor("Reception", "dora@events.test").get(0).path("id").asText());
+      // log_headers: the fields named, captured at reception, in every record of the message.
+      JsonNode headers = delivery.path("headers");
+      assertEquals(delivery.toString(), 2, headers.size());
+      assertEquals("events", headers.path("Subject").asText());
+      assertEquals("7\tfolded", headers.path("X-Customer-Id").asText());
+      assertEquals(
+          delivery.path("headers"),
+          recordsFor("Reception", "dora@events.test").get(0).path("headers"));
+      assertEquals(
+          delivery.path("headers"),
+          recordsFor("Bounce", "eve@bounce.events.test").get(0).path("headers"));
 
       JsonNode bounce = recordsFor("Bounce", "eve@bounce.events.test").get(0);
       assertEquals(550, bounce.path("response").path("code").asInt());

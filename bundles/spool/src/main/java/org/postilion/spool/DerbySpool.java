@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
 @Designate(ocd = DerbySpool.Config.class)
 public class DerbySpool implements Spool {
   private static final Logger LOG = LoggerFactory.getLogger(DerbySpool.class);
-  private static final int SCHEMA_VERSION = 2;
+  private static final int SCHEMA_VERSION = 3;
 
   @ObjectClassDefinition(
       name = "Postilion spool",
@@ -210,7 +210,9 @@ public class DerbySpool implements Spool {
                 + " campaign VARCHAR(255),"
                 + " reception_protocol VARCHAR(32),"
                 + " remaining INT NOT NULL,"
-                + " content BLOB(2G) NOT NULL)");
+                + " content BLOB(2G) NOT NULL,"
+                + LOG_DATA_COLUMN
+                + ")");
         s.executeUpdate(
             "CREATE TABLE queue_entry ("
                 + " message_id VARCHAR(64) NOT NULL,"
@@ -257,12 +259,15 @@ public class DerbySpool implements Spool {
     if (version == SCHEMA_VERSION) {
       return;
     }
-    if (version != 1) {
+    if (version != 1 && version != 2) {
       throw new SQLException(
           "spool schema version " + version + " is not one this version can read");
     }
     try (Statement s = c.createStatement()) {
-      createAdminActionTable(s);
+      if (version == 1) {
+        createAdminActionTable(s);
+      }
+      s.executeUpdate("ALTER TABLE message ADD COLUMN" + LOG_DATA_COLUMN);
       s.executeUpdate("UPDATE spool_meta SET schema_version = " + SCHEMA_VERSION);
     }
     c.commit();
@@ -278,9 +283,12 @@ public class DerbySpool implements Spool {
     }
   }
 
+  /** Schema 3: the header fields and meta values every record of the message captures. */
+  private static final String LOG_DATA_COLUMN = " log_data VARCHAR(" + LogData.MAX_LENGTH + ")";
+
   private static final String INSERT_MESSAGE =
       "INSERT INTO message (id, sender, created, size, tenant, campaign,"
-          + " reception_protocol, remaining, content) VALUES (?,?,?,?,?,?,?,?,?)";
+          + " reception_protocol, remaining, content, log_data) VALUES (?,?,?,?,?,?,?,?,?,?)";
   private static final String INSERT_ENTRY =
       "INSERT INTO queue_entry (message_id, rcpt_index, recipient, queue, created, due,"
           + " attempts) VALUES (?,?,?,?,?,?,?)";
@@ -310,6 +318,7 @@ public class DerbySpool implements Spool {
     setNullable(insert, 7, message.receptionProtocol());
     insert.setInt(8, entries.size());
     insert.setBinaryStream(9, content, message.size());
+    setNullable(insert, 10, LogData.encode(message.logHeaders(), message.logMeta()));
     insert.executeUpdate();
     PreparedStatement entry = statements.get(INSERT_ENTRY);
     for (QueueEntry queued : entries) {
@@ -330,13 +339,14 @@ public class DerbySpool implements Spool {
       Connection c = pool.borrow();
       try (PreparedStatement select =
           c.prepareStatement(
-              "SELECT sender, created, size, tenant, campaign, reception_protocol"
+              "SELECT sender, created, size, tenant, campaign, reception_protocol, log_data"
                   + " FROM message WHERE id = ?")) {
         select.setString(1, messageId);
         try (ResultSet rs = select.executeQuery()) {
           if (!rs.next()) {
             return Optional.empty();
           }
+          Map<String, String>[] logged = LogData.decode(rs.getString(7));
           return Optional.of(
               new MessageRecord(
                   messageId,
@@ -345,7 +355,9 @@ public class DerbySpool implements Spool {
                   rs.getLong(3),
                   rs.getString(4),
                   rs.getString(5),
-                  rs.getString(6)));
+                  rs.getString(6),
+                  logged[0],
+                  logged[1]));
         }
       } finally {
         pool.release(c);

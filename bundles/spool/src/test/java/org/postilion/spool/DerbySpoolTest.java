@@ -9,12 +9,20 @@ import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.apache.derby.jdbc.EmbeddedDataSource;
+import org.apache.derby.jdbc.EmbeddedDriver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,6 +85,59 @@ class DerbySpoolTest {
     try (InputStream in = spool.openContent("m1")) {
       assertArrayEquals(content, in.readAllBytes());
     }
+  }
+
+  @Test
+  void keepsTheCapturedHeadersAndMetaOfAMessageAcrossAReopen() {
+    spool = openSpool();
+    Instant now = Instant.parse("2026-01-01T00:00:00Z");
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Subject", "tabs\there, a back\\slash\r\nand lines");
+    headers.put("X-Customer", "42");
+    spool.store(
+        new MessageRecord(
+            "m9", "", now, 3, null, null, "HTTP", headers, Map.of("listener", "default")),
+        List.of(new QueueEntry(new EntryKey("m9", 0), "a@example.com", "example.com", now, now, 0)),
+        new ByteArrayInputStream(body("x\r\n")));
+    storeMessage("m10", body("y\r\n"), "b@example.com");
+    spool.close();
+
+    spool = openSpool();
+    MessageRecord message = spool.message("m9").orElseThrow();
+    assertEquals(headers, message.logHeaders());
+    assertEquals(List.of("Subject", "X-Customer"), List.copyOf(message.logHeaders().keySet()));
+    assertEquals(Map.of("listener", "default"), message.logMeta());
+    assertEquals(Map.of(), spool.message("m10").orElseThrow().logHeaders());
+  }
+
+  @Test
+  void aSpoolOfSchemaTwoIsUpgradedKeepingItsMail() throws Exception {
+    spool = openSpool();
+    storeMessage("old", body("z\r\n"), "c@example.com");
+    spool.close();
+    spool = null;
+    // Back to what version 2 wrote: no log_data column.
+    Path database = dir.resolve("spool");
+    EmbeddedDataSource source = new EmbeddedDataSource();
+    source.setDatabaseName(database.toAbsolutePath().toString());
+    try (Connection c = source.getConnection();
+        Statement s = c.createStatement()) {
+      s.executeUpdate("ALTER TABLE message DROP COLUMN log_data");
+      s.executeUpdate("UPDATE spool_meta SET schema_version = 2");
+    }
+    try {
+      new EmbeddedDriver()
+          .connect("jdbc:derby:" + database.toAbsolutePath() + ";shutdown=true", new Properties());
+    } catch (SQLException e) {
+      assertEquals("08006", e.getSQLState(), "a clean shutdown");
+    }
+
+    spool = openSpool();
+    assertEquals("from@a.test", spool.message("old").orElseThrow().sender());
+    storeMessage("new", body("n\r\n"), "d@example.com");
+    List<QueueEntry> entries = new ArrayList<>();
+    spool.forEachQueued(entries::add);
+    assertEquals(2, entries.size());
   }
 
   @Test

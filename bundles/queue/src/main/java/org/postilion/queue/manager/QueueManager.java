@@ -106,6 +106,16 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
                 + " to it")
     boolean trace__header() default true;
 
+    @AttributeDefinition(
+        description =
+            "Header fields every record of a message carries (KumoMTA's log headers), comma"
+                + " separated; X-* takes every field starting X-")
+    String log__headers() default "";
+
+    @AttributeDefinition(
+        description = "Meta values every record of a message carries (KumoMTA's log meta)")
+    String log__meta() default "";
+
     @AttributeDefinition(description = "Longest a protocol may take to say where mail goes (DNS)")
     String resolve__timeout() default "60s";
 
@@ -295,6 +305,15 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
   }
 
   private void headers(Config config) {
+    LogCapture capture;
+    try {
+      capture = LogCapture.parse(config.log__headers(), config.log__meta());
+    } catch (IllegalArgumentException e) {
+      LOG.error(
+          "org.postilion.queue.manager.cfg: {}; records capture what they did", e.getMessage());
+      throw e;
+    }
+    receiver.capture(capture);
     receiver.headers(
         config.tenant__header().trim().toLowerCase(Locale.ROOT),
         config.campaign__header().trim().toLowerCase(Locale.ROOT));

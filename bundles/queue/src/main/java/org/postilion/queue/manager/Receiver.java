@@ -48,6 +48,7 @@ final class Receiver {
   private final Clock clock;
   private static final String TRACE_FIELD = TraceHeader.NAME.toLowerCase(java.util.Locale.ROOT);
   private volatile TraceHeader traces;
+  private volatile LogCapture capture = LogCapture.NONE;
   private volatile String tenantHeader = "x-tenant";
   private volatile String campaignHeader = "x-campaign";
 
@@ -80,6 +81,10 @@ final class Receiver {
   }
 
   /** Makes the trace header of each message; {@code null}: messages go without one. */
+  void capture(LogCapture capture) {
+    this.capture = capture;
+  }
+
   void traces(TraceHeader traces) {
     this.traces = traces;
   }
@@ -264,8 +269,8 @@ final class Receiver {
     }
   }
 
-  private static MessageRecord messageRecord(
-      ReceivedMessage received, String tenant, String campaign) {
+  private MessageRecord messageRecord(ReceivedMessage received, String tenant, String campaign) {
+    LogCapture logged = capture;
     return new MessageRecord(
         received.id(),
         received.submission().sender(),
@@ -273,7 +278,9 @@ final class Receiver {
         received.size(),
         tenant,
         campaign,
-        received.submission().receptionProtocol());
+        received.submission().receptionProtocol(),
+        logged.headers(received.head()),
+        logged.meta(received.meta()));
   }
 
   /**

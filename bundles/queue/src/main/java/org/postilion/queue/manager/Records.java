@@ -92,6 +92,8 @@ final class Records {
         .tenant(message.tenant())
         .campaign(message.campaign())
         .receptionProtocol(message.receptionProtocol())
+        .headers(message.logHeaders())
+        .meta(message.logMeta())
         .nodeId(nodeId);
   }
 
