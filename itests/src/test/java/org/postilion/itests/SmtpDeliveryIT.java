@@ -6,6 +6,10 @@ import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -78,6 +82,50 @@ public class SmtpDeliveryIT extends PostilionTestSupport {
           "a Delivery record naming the peer",
           WAIT,
           () -> hasRecord("Delivery", "alice@relay.test", "\"addr\":\"127.0.0.1\""));
+    }
+  }
+
+  @Test
+  public void liveTranscriptsOfBothSidesShowTheSessionsThatMatch() throws Exception {
+    try (TestSmtpServer sink = new TestSmtpServer(null)) {
+      routeToSmarthost("traced.test", sink);
+      ExecutorService consoles = Executors.newFixedThreadPool(3);
+      try {
+        Future<String> server =
+            consoles.submit(
+                () -> shell("mta:trace-smtp-server --client 127.0.0.0/8 --duration 8s"));
+        Future<String> client =
+            consoles.submit(
+                () -> shell("mta:trace-smtp-client --domain traced.test --duration 8s"));
+        // A watcher of another client range and domain sees none of it.
+        Future<String> other =
+            consoles.submit(
+                () ->
+                    shell(
+                        "mta:trace-smtp-server --client 192.0.2.0/24 --duration 8s; "
+                            + "mta:trace-smtp-client --domain other.test --duration 1s"));
+        Thread.sleep(1_500); // the commands start watching
+        String content = message("traced");
+        assertTrue(send("tina@traced.test", content).startsWith("250 "));
+        await("the sink to receive the message", WAIT, () -> sink.received().size() == 1);
+
+        String incoming = server.get(30, TimeUnit.SECONDS);
+        assertTrue(incoming, incoming.contains("-> MAIL FROM:<sender@example.org>"));
+        assertTrue(incoming, incoming.contains("-> RCPT TO:<tina@traced.test>"));
+        assertTrue(incoming, incoming.contains("<- 354"));
+        assertTrue(incoming, incoming.contains("bytes of message data)"));
+        assertTrue(incoming, incoming.contains("<- 250 2.0.0 Ok queued as"));
+        assertFalse(incoming, incoming.contains("Subject: traced"));
+        String outgoing = client.get(30, TimeUnit.SECONDS);
+        assertTrue(outgoing, outgoing.contains("-> RCPT TO:<tina@traced.test>"));
+        assertTrue(outgoing, outgoing.contains("bytes of message data)"));
+        assertTrue(outgoing, outgoing.contains("<- 250"));
+        String none = other.get(30, TimeUnit.SECONDS);
+        assertFalse(none, none.contains("tina@traced.test"));
+        assertTrue(shell("mta:trace-smtp-server --client nonsense").contains("Error: --client"));
+      } finally {
+        consoles.shutdownNow();
+      }
     }
   }
 

@@ -63,6 +63,7 @@ final class SmtpConnection implements AutoCloseable {
   record Timeouts(Duration connect, Duration command, Duration dataDone) {}
 
   private final Socket plain;
+  private ClientTrace trace = ClientTrace.NONE;
   private Socket socket;
   private InputStream in;
   private OutputStream out;
@@ -104,7 +105,8 @@ final class SmtpConnection implements AutoCloseable {
       String ehloName,
       TlsMode tls,
       TlsContexts contexts,
-      Timeouts timeouts)
+      Timeouts timeouts,
+      ClientTrace trace)
       throws DeliveryFailure {
     PeerAddress peer = new PeerAddress(hostName, address.getHostAddress());
     Socket socket = new Socket();
@@ -116,6 +118,8 @@ final class SmtpConnection implements AutoCloseable {
       socket.connect(new InetSocketAddress(address, port), (int) timeouts.connect().toMillis());
       socket.setTcpNoDelay(true);
       connection = new SmtpConnection(socket, peer, timeouts);
+      connection.trace = trace;
+      trace.connected(socket);
       Reply greeting = connection.read(timeouts.command(), true);
       if (greeting.code() != 220) {
         throw new DeliveryFailure(
@@ -276,6 +280,16 @@ final class SmtpConnection implements AutoCloseable {
    * @throws ConnectionLost when the connection broke; the results of this attempt are unknown
    */
   List<RecipientResult> send(DeliveryRequest request, MessageBytes content) throws ConnectionLost {
+    trace.transaction(request.recipients());
+    try {
+      return transaction(request, content);
+    } finally {
+      trace.transaction(null);
+    }
+  }
+
+  private List<RecipientResult> transaction(DeliveryRequest request, MessageBytes content)
+      throws ConnectionLost {
     boolean eightBit = content.eightBit();
     transactions++;
     long size = request.content().size();
@@ -368,9 +382,10 @@ final class SmtpConnection implements AutoCloseable {
   private Reply sendContent(MessageBytes content) throws ConnectionLost {
     try (InputStream in = content.open()) {
       DotStuffingOutput stuffing = new DotStuffingOutput(out);
-      in.transferTo(stuffing);
+      long bytes = in.transferTo(stuffing);
       stuffing.finish();
       out.flush();
+      trace.data(bytes);
     } catch (IOException e) {
       throw lost("sending the message to " + peer + " failed: " + e.getMessage(), false, e);
     }
@@ -398,6 +413,7 @@ final class SmtpConnection implements AutoCloseable {
   public void close() {
     closeQuietly(socket);
     closeQuietly(plain);
+    trace.closed();
   }
 
   /**
@@ -436,6 +452,7 @@ final class SmtpConnection implements AutoCloseable {
   }
 
   private void writeLine(String line, boolean beforeTransaction) throws ConnectionLost {
+    trace.sent(line);
     try {
       out.write(line.getBytes(StandardCharsets.UTF_8));
       out.write('\r');
@@ -457,7 +474,9 @@ final class SmtpConnection implements AutoCloseable {
   private Reply read(Duration timeout, boolean beforeTransaction) throws ConnectionLost {
     try {
       socket.setSoTimeout((int) timeout.toMillis());
-      return Reply.read(in);
+      Reply reply = Reply.read(in);
+      trace.received(reply);
+      return reply;
     } catch (SocketTimeoutException e) {
       throw lost(
           "no reply from " + peer + " within " + timeout.toSeconds() + " s", beforeTransaction, e);

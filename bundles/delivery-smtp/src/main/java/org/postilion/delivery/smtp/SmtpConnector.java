@@ -1,8 +1,10 @@
 package org.postilion.delivery.smtp;
 
 import java.net.InetAddress;
+import java.util.function.Supplier;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.egress.EgressSource;
+import org.postilion.api.trace.SmtpTrace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,13 +19,28 @@ final class SmtpConnector {
   private final TlsContexts tls;
   private final SmtpConnection.Timeouts timeouts;
 
-  SmtpConnector(LoopGuard loopGuard, TlsContexts tls, SmtpConnection.Timeouts timeouts) {
+  private final Supplier<SmtpTrace> trace;
+
+  SmtpConnector(
+      LoopGuard loopGuard,
+      TlsContexts tls,
+      SmtpConnection.Timeouts timeouts,
+      Supplier<SmtpTrace> trace) {
+    this.trace = trace;
     this.loopGuard = loopGuard;
     this.tls = tls;
     this.timeouts = timeouts;
   }
 
   SmtpConnection connect(SmtpDestination destination, EgressSource source) throws DeliveryFailure {
+    return connect(destination, source, "");
+  }
+
+  /**
+   * @param site the ready queue's site, for the transcript's filters
+   */
+  SmtpConnection connect(SmtpDestination destination, EgressSource source, String site)
+      throws DeliveryFailure {
     DestinationSettings settings = destination.settings();
     InetAddress local = source.sourceAddress();
     DeliveryFailure last = null;
@@ -62,7 +79,8 @@ final class SmtpConnector {
               destination.ehloName(),
               settings.tls(),
               tls,
-              timeouts);
+              timeouts,
+              new ClientTrace(trace, site, source.name(), host.name()));
         } catch (DeliveryFailure e) {
           LOG.debug("{} failed: {}", host.name(), e.getMessage());
           last = e;

@@ -16,6 +16,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -30,6 +31,7 @@ import org.postilion.api.egress.EgressSource;
 import org.postilion.api.queue.Durations;
 import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.reception.LocalListener;
+import org.postilion.api.trace.SmtpTrace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.ExtendedResolver;
@@ -81,6 +83,13 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol {
   private String ehloName;
   private final DnsMetrics dnsMetrics = new DnsMetrics();
 
+  /** Where transcripts go while an operator watches (mta:trace-smtp-client). */
+  @Reference(
+      cardinality = ReferenceCardinality.OPTIONAL,
+      policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY)
+  private volatile SmtpTrace trace;
+
   @Activate
   void activate(Config config) {
     ehloName = config.ehlo__name().isBlank() ? LocalHost.name() : config.ehlo__name().trim();
@@ -89,7 +98,7 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol {
             Durations.parse(config.connect__timeout()),
             Durations.parse(config.command__timeout()),
             Durations.parse(config.data__timeout()));
-    connector = new SmtpConnector(loopGuard, tls, timeouts);
+    connector = new SmtpConnector(loopGuard, tls, timeouts, () -> trace);
     resolver =
         new RouteResolver(
             dnsResolver(config.resolver_servers(), Durations.parse(config.resolver_timeout())),
@@ -150,7 +159,7 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol {
       throw DeliveryException.transientFailure("4.3.0", "no SMTP route for site " + site.name());
     }
     try {
-      return new SmtpSession(connector.connect(destination, source));
+      return new SmtpSession(connector.connect(destination, source, site.name()));
     } catch (DeliveryFailure e) {
       throw new DeliveryException(e.response(), false, e);
     }

@@ -9,6 +9,7 @@ import io.netty.util.concurrent.EventExecutorGroup;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.apache.james.protocols.api.Protocol;
 import org.apache.james.protocols.api.ProtocolSession;
 import org.apache.james.protocols.netty.AbstractAsyncServer;
@@ -16,6 +17,7 @@ import org.apache.james.protocols.netty.BasicChannelInboundHandler;
 import org.apache.james.protocols.netty.Encryption;
 import org.apache.james.protocols.netty.HandlerConstants;
 import org.apache.james.protocols.netty.ProtocolMDCContextFactory;
+import org.postilion.api.trace.SmtpTrace;
 import org.postilion.smtp.tls.ServerTls;
 import org.postilion.smtp.tls.TlsSettings;
 
@@ -29,6 +31,7 @@ import org.postilion.smtp.tls.TlsSettings;
  * the session's worker thread, all the same one, so they share the session's state without locks).
  */
 final class ListenerServer extends AbstractAsyncServer {
+  private final Supplier<SmtpTrace> trace;
   private final Protocol protocol;
   private final ListenerSettings settings;
   private final Refusals refusals;
@@ -41,7 +44,9 @@ final class ListenerServer extends AbstractAsyncServer {
       ListenerSettings settings,
       Refusals refusals,
       ServerTls tls,
-      EventExecutorGroup workers) {
+      EventExecutorGroup workers,
+      Supplier<SmtpTrace> trace) {
+    this.trace = trace;
     this.protocol = protocol;
     this.settings = settings;
     this.refusals = refusals;
@@ -75,6 +80,7 @@ final class ListenerServer extends AbstractAsyncServer {
         } else if (tls != null) {
           startTls = tls.encryption();
         }
+        pipeline.addLast("postilion-trace", new TraceHandler(settings.name(), trace));
         pipeline.addLast("postilion-gate", gate);
         pipeline.addLast(
             workers,

@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.james.protocols.api.handler.CommandHandlerResultLogger;
 import org.apache.james.protocols.smtp.SMTPProtocol;
 import org.apache.james.protocols.smtp.SMTPProtocolHandlerChain;
@@ -45,6 +46,7 @@ import org.postilion.api.reception.LocalListener;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.reception.Submission;
+import org.postilion.api.trace.SmtpTrace;
 import org.postilion.smtp.auth.PostilionRealm;
 import org.postilion.smtp.tls.ServerTls;
 import org.postilion.smtp.tls.TlsSettings;
@@ -191,6 +193,13 @@ public class SmtpListener implements LocalListener {
   private Running running;
   private ListenerSettings settings;
 
+  /** Where transcripts go while an operator watches (mta:trace-smtp-server). */
+  @Reference(
+      cardinality = ReferenceCardinality.OPTIONAL,
+      policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY)
+  private volatile SmtpTrace trace;
+
   @Activate
   void activate(Config config, Map<String, Object> properties) throws Exception {
     String name = listenerName(properties);
@@ -204,7 +213,8 @@ public class SmtpListener implements LocalListener {
               reception,
               settings.receivesReports() ? this::toReports : reception::receive,
               new EvenTimeAuthenticator(
-                  new JaasAuthenticator(PostilionRealm.NAME), TYPICAL_PASSWORD_CHECK));
+                  new JaasAuthenticator(PostilionRealm.NAME), TYPICAL_PASSWORD_CHECK),
+              () -> trace);
     } catch (IllegalArgumentException | IOException e) {
       LOG.error("SMTP listener {} is not started: {}", name, e.getMessage());
       throw e;
@@ -270,14 +280,15 @@ public class SmtpListener implements LocalListener {
 
   static Running start(ListenerSettings settings, Reception reception, Authenticator authenticator)
       throws Exception {
-    return start(settings, reception, reception::receive, authenticator);
+    return start(settings, reception, reception::receive, authenticator, () -> null);
   }
 
   static Running start(
       ListenerSettings settings,
       Reception reception,
       SpoolingMessageHook.Destination destination,
-      Authenticator authenticator)
+      Authenticator authenticator,
+      Supplier<SmtpTrace> trace)
       throws Exception {
     ScheduledExecutorService housekeeping =
         Executors.newSingleThreadScheduledExecutor(
@@ -287,7 +298,7 @@ public class SmtpListener implements LocalListener {
               return thread;
             });
     try {
-      return start(settings, reception, destination, authenticator, housekeeping);
+      return start(settings, reception, destination, authenticator, housekeeping, trace);
     } catch (Exception | Error e) {
       housekeeping.shutdownNow();
       throw e;
@@ -299,7 +310,8 @@ public class SmtpListener implements LocalListener {
       Reception reception,
       SpoolingMessageHook.Destination destination,
       Authenticator authenticator,
-      ScheduledExecutorService housekeeping)
+      ScheduledExecutorService housekeeping,
+      Supplier<SmtpTrace> trace)
       throws Exception {
     ServerTls tls = null;
     if (settings.tls().mode() != TlsSettings.Mode.OFF) {
@@ -364,7 +376,8 @@ public class SmtpListener implements LocalListener {
             settings,
             refusals,
             tls,
-            workers);
+            workers,
+            trace);
     server.setListenAddresses(new InetSocketAddress(settings.address(), settings.port()));
     server.setIoWorkerCount(Math.max(2, Runtime.getRuntime().availableProcessors()));
     server.setBossWorkerCount(Optional.of(1));

@@ -2,6 +2,7 @@ package org.postilion.smtp.listener;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,6 +20,8 @@ import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.reception.Refusal;
 import org.postilion.api.reception.Submission;
+import org.postilion.api.trace.SmtpTrace;
+import org.postilion.api.trace.TraceEvent;
 import org.postilion.smtp.tls.TlsSettings;
 import org.postilion.testkit.SmtpClient;
 import org.postilion.testkit.Submissions;
@@ -41,6 +44,35 @@ class SmtpListenerTest {
         public void refused(Refusal refused) {}
       };
   private SmtpListener.Running running;
+
+  /** Records every transcript line, as a watcher of mta:trace-smtp-server would get them. */
+  private volatile SmtpTrace trace;
+
+  private static final class Recording implements SmtpTrace {
+    final List<TraceEvent> events = new CopyOnWriteArrayList<>();
+
+    @Override
+    public boolean watching(TraceEvent.Side side) {
+      return side == TraceEvent.Side.SERVER;
+    }
+
+    @Override
+    public void publish(TraceEvent event) {
+      events.add(event);
+    }
+
+    @Override
+    public Watch watch(
+        TraceEvent.Side side, java.util.function.Predicate<TraceEvent> filter, int capacity) {
+      throw new UnsupportedOperationException();
+    }
+
+    String transcript() {
+      StringBuilder out = new StringBuilder();
+      events.forEach(e -> out.append(e.line()).append('\n'));
+      return out.toString();
+    }
+  }
 
   @AfterEach
   void stop() {
@@ -87,7 +119,8 @@ class SmtpListenerTest {
             false,
             reportDomains);
     running =
-        SmtpListener.start(settings, reception, destination, (user, password) -> Optional.empty());
+        SmtpListener.start(
+            settings, reception, destination, (user, password) -> Optional.empty(), () -> trace);
     return running.server().getListenAddresses().get(0).getPort();
   }
 
@@ -113,6 +146,62 @@ class SmtpListenerTest {
     assertArrayEquals(
         "Subject: hi\r\n\r\n.dot line\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII),
         Submissions.bytes(submission.content()));
+  }
+
+  @Test
+  void aWatchedSessionsTranscriptShowsCommandsAndRepliesButNotDataOrCredentials() throws Exception {
+    Recording recording = new Recording();
+    trace = recording;
+    int port = start("127.0.0.1/32", Set.of(), 1_000_000, 10);
+    try (SmtpClient c = new SmtpClient(port)) {
+      c.reply();
+      c.send("EHLO client.test");
+      assertTrue(c.send("AUTH PLAIN c2VjcmV0IHBhc3N3b3Jk").startsWith("5"));
+      c.send("MAIL FROM:<a@sender.test>");
+      c.send("RCPT TO:<b@anywhere.test>");
+      c.send("DATA");
+      // The end marker split over two writes, and a body line that looks like a command.
+      c.write("Subject: secret\r\n\r\nRCPT TO:<not@a.command>\r");
+      Thread.sleep(100);
+      c.write("\n.\r\n");
+      assertEquals("250 2.0.0 Ok queued as id1", c.reply());
+      c.send("MAIL FROM:<a@sender.test>");
+      c.send("RCPT TO:<c@anywhere.test>");
+      c.write("BDAT 9 LAST\r\nSubject:x");
+      assertEquals("250 2.0.0 Ok queued as id2", c.reply());
+      assertTrue(c.send("QUIT").startsWith("221"));
+    }
+    await(() -> recording.transcript().contains("=== Closed"));
+    String transcript = recording.transcript();
+    assertTrue(transcript.contains("=== Connected"), transcript);
+    assertTrue(transcript.contains(" <- 220 mx.test ESMTP Postilion"), transcript);
+    assertTrue(transcript.contains(" -> EHLO client.test"), transcript);
+    assertTrue(transcript.contains(" -> AUTH PLAIN ****"), transcript);
+    assertTrue(transcript.contains(" -> RCPT TO:<b@anywhere.test>"), transcript);
+    assertTrue(transcript.contains(" <- 354"), transcript);
+    assertTrue(transcript.contains(" -> (44 bytes of message data)"), transcript);
+    assertTrue(transcript.contains(" -> BDAT 9 LAST"), transcript);
+    assertTrue(transcript.contains(" -> (9 bytes of BDAT data)"), transcript);
+    assertTrue(transcript.contains(" <- 250 2.0.0 Ok queued as id2"), transcript);
+    assertFalse(transcript.contains("secret"), transcript);
+    assertFalse(transcript.contains("c2VjcmV0"), transcript);
+    assertFalse(transcript.contains("not@a.command"), transcript);
+    assertTrue(
+        recording.events.stream()
+            .allMatch(
+                e ->
+                    "test".equals(e.context().listener())
+                        && "127.0.0.1".equals(e.context().clientAddress())),
+        transcript);
+  }
+
+  private static void await(java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < deadline, "timed out");
+      Thread.sleep(20);
+    }
   }
 
   @Test
