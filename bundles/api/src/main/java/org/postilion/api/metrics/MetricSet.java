@@ -102,34 +102,31 @@ public final class MetricSet implements AutoCloseable {
 
   /** Several metric families computed together at each scrape, under one name of the set's. */
   public <T extends MultiCollector> T multiCollector(String key, Supplier<T> create) {
-    synchronized (SHARED) {
-      String id = id(key);
-      Shared shared = SHARED.get(id);
-      if (shared == null) {
-        T created = create.get();
-        registry.register(created);
-        shared = new Shared(created, () -> registry.unregister(created), new int[1]);
-        SHARED.put(id, shared);
-      }
-      shared.users()[0]++;
-      held.add(id);
-      @SuppressWarnings("unchecked")
-      T metric = (T) shared.metric();
-      return metric;
-    }
+    return take(
+        key,
+        () -> {
+          T created = create.get();
+          registry.register(created);
+          return new Shared(created, () -> registry.unregister(created), new int[1]);
+        });
   }
 
   private <T> T shared(String name, Supplier<T> create) {
+    return take(
+        name,
+        () -> {
+          T created = create.get();
+          Collector collector = (Collector) created;
+          registry.register(collector);
+          return new Shared(created, () -> registry.unregister(collector), new int[1]);
+        });
+  }
+
+  /** The metric registered under the name, made and registered by {@code register} if none is. */
+  private <T> T take(String name, Supplier<Shared> register) {
     synchronized (SHARED) {
       String id = id(name);
-      Shared shared = SHARED.get(id);
-      if (shared == null) {
-        T created = create.get();
-        Collector collector = (Collector) created;
-        registry.register(collector);
-        shared = new Shared(created, () -> registry.unregister(collector), new int[1]);
-        SHARED.put(id, shared);
-      }
+      Shared shared = SHARED.computeIfAbsent(id, k -> register.get());
       shared.users()[0]++;
       held.add(id);
       @SuppressWarnings("unchecked")
