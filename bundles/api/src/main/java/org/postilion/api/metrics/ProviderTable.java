@@ -34,9 +34,9 @@ public final class ProviderTable {
     Map<String, List<String>> table = new LinkedHashMap<>();
     providers.forEach(
         (name, list) -> {
-          if (!name.matches("[A-Za-z0-9_.-]{1,64}")) {
+          if (!name.matches("[A-Za-z0-9_-]{1,64}")) {
             throw new IllegalArgumentException(
-                "provider names are letters, digits, '_', '.' and '-': " + name);
+                "provider names are letters, digits, '_' and '-': " + name);
           }
           List<String> parsed = new ArrayList<>();
           for (String suffix : list.split(",")) {

@@ -2,7 +2,6 @@ package org.postilion.queue.providers;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -28,16 +27,6 @@ public class ProvidersComponent implements Providers {
   static final String PID = "org.postilion.queue.providers";
   private static final Logger LOG = LoggerFactory.getLogger(ProvidersComponent.class);
 
-  /** Properties Config Admin and File Install add, which name no provider. */
-  private static final Set<String> NOT_PROVIDERS =
-      Set.of(
-          "service.pid",
-          "service.factoryPid",
-          "service.bundleLocation",
-          "component.name",
-          "component.id",
-          "felix.fileinstall.filename");
-
   private volatile ProviderTable table = ProviderTable.EMPTY;
 
   @Activate
@@ -56,7 +45,9 @@ public class ProvidersComponent implements Providers {
     new TreeMap<>(properties)
         .forEach(
             (key, value) -> {
-              if (!NOT_PROVIDERS.contains(key) && !key.startsWith(".")) {
+              // Config Admin, File Install, Karaf and DS add properties of their own: all have a
+              // dot (service.pid, osgi.ds.satisfying.condition.target), which no provider name has.
+              if (!key.contains(".")) {
                 providers.put(key, String.valueOf(value));
               }
             });
