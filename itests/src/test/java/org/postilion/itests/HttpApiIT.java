@@ -740,6 +740,9 @@ public class HttpApiIT extends PostilionTestSupport {
     assertTrue(metrics, metrics.contains("disk_free_bytes{name=\"spool\"}"));
     assertTrue(metrics, metrics.contains("disk_free_percent{name=\"data\"}"));
     assertTrue(metrics, counter(metrics, "memory_usage") > 0);
+    assertTrue(metrics, counter(metrics, "message_save_latency_count") > 0);
+    assertTrue(metrics, counter(metrics, "total_connection_count{service=\"maildir\"}") > 0);
+    assertTrue(metrics, metrics.contains("# TYPE scheduled_count_total gauge"));
 
     // A message over SMTP moves the SMTP server's histograms.
     long transactions = counter(metrics, "smtpsrv_transaction_duration_count");

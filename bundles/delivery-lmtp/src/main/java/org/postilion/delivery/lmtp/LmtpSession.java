@@ -88,7 +88,7 @@ final class LmtpSession implements Closeable {
 
       Reply mail = replies.get(0);
       if (!mail.isPositive()) {
-        results.addAll(forEach(recipients, mail.toResponse()));
+        results.addAll(forEach(recipients, mail.toResponse().to(commands.get(0) + "\r\n")));
         quit();
         return result(results);
       }
@@ -100,14 +100,17 @@ final class LmtpSession implements Closeable {
         } else if (rcpt.isPositive()) {
           accepted.add(recipients.get(i));
         } else {
-          results.add(outcome(recipients.get(i), rcpt.toResponse()));
+          results.add(
+              outcome(recipients.get(i), rcpt.toResponse().to(commands.get(i + 1) + "\r\n")));
         }
       }
       Reply data = replies.size() == commands.size() ? replies.get(commands.size() - 1) : null;
       if (accepted.isEmpty() || data == null || data.code() != 354) {
         if (!accepted.isEmpty()) {
           Response refused =
-              data == null ? Response.of(451, "4.4.0", "DATA not attempted") : data.toResponse();
+              data == null
+                  ? Response.of(451, "4.4.0", "DATA not attempted")
+                  : data.toResponse().to("DATA\r\n");
           accepted.forEach(r -> results.add(outcome(r, refused)));
         }
         quit();
@@ -126,7 +129,7 @@ final class LmtpSession implements Closeable {
           }
           return result(results);
         }
-        results.add(outcome(accepted.get(i), reply.toResponse()));
+        results.add(outcome(accepted.get(i), reply.toResponse().to(".\r\n")));
       }
       quit();
       return result(results);

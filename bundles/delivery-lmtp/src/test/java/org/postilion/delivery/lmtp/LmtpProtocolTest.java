@@ -116,6 +116,9 @@ class LmtpProtocolTest {
     assertEquals(Disposition.PERMANENT_FAILURE, unknown.disposition());
     assertEquals("5.1.1", unknown.response().enhancedCode());
     assertTrue(alice.response().content().contains("Saved"), alice.response().toString());
+    // As KumoMTA's records say which command each reply answered.
+    assertEquals("RCPT TO:<nobody-here@mail.test>\r\n", unknown.response().command());
+    assertEquals(".\r\n", alice.response().command());
     assertEquals("127.0.0.1", result.peer().addr());
     // Dovecot prepends its trace fields and stores LF line ends; the message follows, unstuffed.
     String stored = MESSAGE.replace("\r\n", "\n");

@@ -16,6 +16,7 @@ import org.postilion.api.admin.QueueCounts;
 import org.postilion.api.admin.ReadyQueueStatus;
 import org.postilion.api.metrics.Providers;
 import org.postilion.api.metrics.ServiceNames;
+import org.postilion.api.queue.QueueName;
 import org.postilion.api.reception.LocalListener;
 import org.postilion.api.spool.Spool;
 import org.postilion.api.spool.SpoolException;
@@ -66,12 +67,48 @@ final class ScrapeGauges implements MultiCollector {
         new Family(
             "delayed_count",
             "number of messages that failed at least once and wait for a retry (ours)");
-    counts.forEach(
-        (queue, c) -> {
-          scheduled.add(c.scheduled(), "queue", queue);
-          readyByQueue.add(c.ready(), "queue", queue);
-          delayed.add(c.delayed(), "queue", queue);
-        });
+    Map<String, Long> byDomain = new TreeMap<>();
+    Map<String, Long> byTenant = new TreeMap<>();
+    Map<List<String>, Long> byTenantCampaign = new java.util.HashMap<>();
+    long total = 0;
+    for (Map.Entry<String, QueueCounts> entry : counts.entrySet()) {
+      String queue = entry.getKey();
+      QueueCounts c = entry.getValue();
+      scheduled.add(c.scheduled(), "queue", queue);
+      readyByQueue.add(c.ready(), "queue", queue);
+      delayed.add(c.delayed(), "queue", queue);
+      total += c.scheduled();
+      QueueName name = QueueName.parse(queue);
+      byDomain.merge(name.domain(), c.scheduled(), Long::sum);
+      if (name.tenant() != null) {
+        byTenant.merge(name.tenant(), c.scheduled(), Long::sum);
+        if (name.campaign() != null) {
+          byTenantCampaign.merge(List.of(name.tenant(), name.campaign()), c.scheduled(), Long::sum);
+        }
+      }
+    }
+    Family scheduledTotal =
+        new Family(
+            "scheduled_count_total",
+            "the number of messages currently sitting in all scheduled queues");
+    scheduledTotal.add(total);
+    Family domains =
+        new Family(
+            "scheduled_by_domain",
+            "number of messages in the scheduled queue for a specific domain");
+    byDomain.forEach((domain, n) -> domains.add(n, "domain", domain));
+    Family tenants =
+        new Family(
+            "scheduled_by_tenant",
+            "number of messages in the scheduled queue for a specific tenant");
+    byTenant.forEach((tenant, n) -> tenants.add(n, "tenant", tenant));
+    Family tenantCampaigns =
+        new Family(
+            "scheduled_by_tenant_campaign",
+            "number of messages in the scheduled queue for a specific tenant and campaign"
+                + " combination");
+    byTenantCampaign.forEach(
+        (key, n) -> tenantCampaigns.add(n, "tenant", key.get(0), "campaign", key.get(1)));
 
     Family readyCount = new Family("ready_count", "number of messages in the ready queue");
     Family connections = new Family("connection_count", "number of active connections");
@@ -111,6 +148,10 @@ final class ScrapeGauges implements MultiCollector {
     }
 
     out.metricSnapshot(scheduled.build())
+        .metricSnapshot(scheduledTotal.build())
+        .metricSnapshot(domains.build())
+        .metricSnapshot(tenants.build())
+        .metricSnapshot(tenantCampaigns.build())
         .metricSnapshot(readyByQueue.build())
         .metricSnapshot(delayed.build())
         .metricSnapshot(readyCount.build())

@@ -250,6 +250,7 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
     outcomes = new Outcomes(spool, scheduler, records, gauges, inFlight, actions, clock, cache);
     metrics = new QueueMetrics(() -> providers, System::nanoTime);
     bus.subscribe(metrics);
+    receiver.metrics(metrics);
     ready =
         new ReadyQueues(
             actions, new SpooledCourier(spool, cache, outcomes, inFlight, gauges), metrics);

@@ -49,6 +49,10 @@ final class QueueMetrics implements EventListener, AutoCloseable {
   private final Outcome fail;
   private final Histogram deliverLatency;
   private final Histogram residence;
+  private final Histogram saveLatency;
+  private final Gauge connections;
+  private final Gauge readyFull;
+  private final Gauge delayedReadyFull;
 
   /** Pruned series: the metric and its label values, to when they last moved. */
   private final Map<Series, Long> touched = new ConcurrentHashMap<>();
@@ -87,6 +91,19 @@ final class QueueMetrics implements EventListener, AutoCloseable {
             "deliver_message_latency_rollup",
             "how many seconds a deliver_message call takes for a given protocol",
             "service");
+    saveLatency =
+        set.latency("message_save_latency", "How many seconds it takes to save a message to spool");
+    connections =
+        set.kumoCounter(
+            "total_connection_count", "total number of active connections ever made", "service");
+    readyFull =
+        set.kumoCounter(
+            "ready_full", "number of times a message could not fit in the ready queue", "service");
+    delayedReadyFull =
+        set.kumoCounter(
+            "delayed_due_to_ready_queue_full",
+            "Number of times a message was delayed due to the corresponding ready queue being full",
+            "queue");
     residence =
         set.histogram(
             "queue_residence_seconds",
@@ -102,6 +119,24 @@ final class QueueMetrics implements EventListener, AutoCloseable {
         set.kumoCounter(name + "_by_queue", help + ", per scheduled queue (ours)", "queue"),
         set.kumoCounter(name + "_by_provider", help, "provider"),
         set.kumoCounter(name + "_by_provider_and_source", help, "pool", "provider", "source"));
+  }
+
+  /** A message was saved in the spool in {@code took} nanoseconds. */
+  void saved(long took) {
+    saveLatency.observe(took / 1e9);
+  }
+
+  /** A session of the ready queue opened: counted for its protocol and for the queue. */
+  void connectionOpened(ReadyQueueKey key) {
+    String service = ServiceNames.of(key.protocol());
+    connections.labelValues(service).inc();
+    touch(connections, service + ":" + key.name());
+  }
+
+  /** A message of the scheduled queue did not fit in the ready queue and waits in its own. */
+  void readyFull(ReadyQueueKey key, String queue) {
+    touch(readyFull, ServiceNames.of(key.protocol()) + ":" + key.name());
+    touch(delayedReadyFull, queue);
   }
 
   /** One delivery over a session took {@code took} nanoseconds. */

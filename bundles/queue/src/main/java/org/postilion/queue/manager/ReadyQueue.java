@@ -47,6 +47,9 @@ final class ReadyQueue {
 
     /** A delivery over a session of this queue took {@code nanos} (KumoMTA's latency metric). */
     default void deliveryTook(ReadyQueueKey key, long nanos) {}
+
+    /** A session of this queue was opened (KumoMTA's total_connection_count). */
+    default void connectionOpened(ReadyQueueKey key) {}
   }
 
   /** What a thread does next: deliver, close its idle session, or end. */

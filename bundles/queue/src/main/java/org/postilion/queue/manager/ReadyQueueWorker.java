@@ -162,6 +162,7 @@ final class ReadyQueueWorker implements Runnable {
     state.opened(opened);
     carried = 0;
     queue.sessionOpened();
+    queue.environment().connectionOpened(queue.key());
     return true;
   }
 

@@ -38,6 +38,11 @@ final class ReadyQueues implements ReadyQueue.Environment {
   }
 
   @Override
+  public void connectionOpened(ReadyQueueKey key) {
+    metrics.connectionOpened(key);
+  }
+
+  @Override
   public void deliveryTook(ReadyQueueKey key, long nanos) {
     metrics.delivered(key.protocol(), nanos);
   }
@@ -60,6 +65,9 @@ final class ReadyQueues implements ReadyQueue.Environment {
         continue;
       }
       ReadyQueue.Offer offer = queue.offer(delivery);
+      if (offer == ReadyQueue.Offer.FULL) {
+        metrics.readyFull(key, delivery.queue().toString());
+      }
       if (offer != ReadyQueue.Offer.GONE) {
         return offer;
       }

@@ -49,6 +49,7 @@ final class Receiver {
   private static final String TRACE_FIELD = TraceHeader.NAME.toLowerCase(java.util.Locale.ROOT);
   private volatile TraceHeader traces;
   private volatile LogCapture capture = LogCapture.NONE;
+  private volatile QueueMetrics metrics;
   private volatile String tenantHeader = "x-tenant";
   private volatile String campaignHeader = "x-campaign";
 
@@ -81,6 +82,10 @@ final class Receiver {
   }
 
   /** Makes the trace header of each message; {@code null}: messages go without one. */
+  void metrics(QueueMetrics metrics) {
+    this.metrics = metrics;
+  }
+
   void capture(LogCapture capture) {
     this.capture = capture;
   }
@@ -205,6 +210,7 @@ final class Receiver {
       received.head(traced);
     }
     MessageRecord message = messageRecord(received, tenant, campaign);
+    long saving = System.nanoTime();
     try {
       if (received.size() <= MessageCache.MAX_MESSAGE) {
         // Small, as most are: kept in memory too, for the first delivery attempt.
@@ -227,6 +233,10 @@ final class Receiver {
       LOG.error("Could not spool a message from {}", submission.peerAddress(), e);
       throw new ReceptionException(
           Response.of(451, "4.3.0", "cannot queue the message now, try again later"), e);
+    }
+    QueueMetrics counting = metrics;
+    if (counting != null) {
+      counting.saved(System.nanoTime() - saving);
     }
     for (QueueEntry entry : entries) {
       gauges.added(entry);

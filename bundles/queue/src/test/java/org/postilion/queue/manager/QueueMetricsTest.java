@@ -59,7 +59,17 @@ class QueueMetricsTest {
     metrics.onEvent(outcome(EventType.TRANSIENT_FAILURE, "mx.example.com:25", created));
     metrics.onEvent(outcome(EventType.BOUNCE, "mx.example.com:25", created));
     metrics.delivered("smtp", Duration.ofMillis(20).toNanos());
+    ReadyQueueKey key = new ReadyQueueKey("smtp", gmail, "", "ip1");
+    metrics.connectionOpened(key);
+    metrics.readyFull(key, "spring:shop@example.com");
     String text = text();
+    assertTrue(text.contains("total_connection_count{service=\"smtp_client\"} 1.0"), text);
+    assertTrue(
+        text.contains("ready_full{service=\"smtp_client:ip1->" + gmail + "@smtp_client\"} 1.0"),
+        text);
+    assertTrue(
+        text.contains("delayed_due_to_ready_queue_full{queue=\"spring:shop@example.com\"} 1.0"),
+        text);
     assertTrue(text.contains("# TYPE total_messages_delivered gauge"), text);
     assertTrue(text.contains("total_messages_delivered{service=\"smtp_client\"} 2.0"), text);
     assertTrue(
