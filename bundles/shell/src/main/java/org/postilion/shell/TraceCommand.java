@@ -61,7 +61,9 @@ abstract class TraceCommand extends AdminCommand {
           out().println(event.line());
           printed++;
         }
-        out().flush();
+        if (out().checkError()) {
+          break; // the console went away: stop watching, publishers go back to doing nothing
+        }
       }
     }
     return null;

@@ -68,9 +68,14 @@ public class ClassifierComponent implements BounceClassifier {
 
   @Activate
   void activate(Config config, Map<String, Object> properties) {
-    settings =
-        ConfigFiles.parseOrReject(
-            LOG, ConfigFiles.fileName(properties), false, () -> settings(config));
+    try {
+      settings =
+          ConfigFiles.parseOrReject(
+              LOG, ConfigFiles.fileName(properties), false, () -> settings(config));
+    } catch (IllegalArgumentException e) {
+      metrics.close(); // not activated: no deactivate will give the histogram back
+      throw e;
+    }
     scanner =
         Executors.newSingleThreadScheduledExecutor(
             r -> {

@@ -10,6 +10,8 @@ import org.postilion.api.delivery.wire.Reply;
 import org.postilion.api.trace.SmtpTrace;
 import org.postilion.api.trace.TraceEvent;
 import org.postilion.api.trace.TraceEvent.Kind;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The transcript of one outgoing connection for {@code mta:trace-smtp-client}, published only while
@@ -19,6 +21,7 @@ import org.postilion.api.trace.TraceEvent.Kind;
 final class ClientTrace {
   static final ClientTrace NONE = new ClientTrace(() -> null, "", "", "");
 
+  private static final Logger LOG = LoggerFactory.getLogger(ClientTrace.class);
   private static final int MAX_LINE = 200;
 
   private final Supplier<SmtpTrace> trace;
@@ -41,6 +44,15 @@ final class ClientTrace {
   }
 
   private void publish(SmtpTrace to, Kind kind, String text) {
+    try {
+      publishOrFail(to, kind, text);
+    } catch (RuntimeException e) {
+      // A watcher's failure is no reason to fail a delivery.
+      LOG.warn("Tracing a session to {} failed", host, e);
+    }
+  }
+
+  private void publishOrFail(SmtpTrace to, Kind kind, String text) {
     to.publish(
         new TraceEvent(
             Instant.now(),
@@ -80,11 +92,11 @@ final class ClientTrace {
   void sent(String line) {
     SmtpTrace to = watching();
     if (to != null) {
-      String upper = line.toUpperCase(Locale.ROOT);
-      String shown =
-          upper.startsWith("AUTH ")
-              ? line.split(" ")[0] + " " + line.split(" ")[1] + " ****"
-              : line;
+      String shown = line;
+      if (line.toUpperCase(Locale.ROOT).startsWith("AUTH ")) {
+        String[] words = line.trim().split("\\s+");
+        shown = words.length > 2 ? words[0] + " " + words[1] + " ****" : line;
+      }
       publish(to, Kind.FROM_CLIENT, cut(shown));
     }
   }

@@ -92,6 +92,15 @@ public class SmtpDeliveryProtocol implements DeliveryProtocol {
 
   @Activate
   void activate(Config config) {
+    try {
+      configure(config);
+    } catch (RuntimeException e) {
+      dnsMetrics.close(); // not activated: no deactivate will give the metrics back
+      throw e;
+    }
+  }
+
+  private void configure(Config config) {
     ehloName = config.ehlo__name().isBlank() ? LocalHost.name() : config.ehlo__name().trim();
     SmtpConnection.Timeouts timeouts =
         new SmtpConnection.Timeouts(

@@ -114,15 +114,25 @@ final class ScrapeGauges implements MultiCollector {
     Family connections = new Family("connection_count", "number of active connections");
     Map<String, long[]> byProvider = new TreeMap<>();
     Providers table = providers.get();
+    // Ready queues that differ only in what their sessions are made with (SMTP's TLS mode or EHLO
+    // name) share a name: one series each, summed, as a label set may appear only once.
+    Map<String, long[]> byService = new TreeMap<>();
     for (ReadyQueueStatus r : ready) {
-      String service = ServiceNames.of(r.protocol()) + ":" + r.name();
-      readyCount.add(r.ready(), "service", service);
-      connections.add(r.connections(), "service", service);
+      long[] service =
+          byService.computeIfAbsent(
+              ServiceNames.of(r.protocol()) + ":" + r.name(), k -> new long[2]);
+      service[0] += r.ready();
+      service[1] += r.connections();
       String provider = table == null ? r.site() : table.provider(r.site());
       long[] sums = byProvider.computeIfAbsent(provider, p -> new long[2]);
       sums[0] += r.ready();
       sums[1] += r.connections();
     }
+    byService.forEach(
+        (service, sums) -> {
+          readyCount.add(sums[0], "service", service);
+          connections.add(sums[1], "service", service);
+        });
     Family queuedByProvider =
         new Family(
             "queued_count_by_provider",

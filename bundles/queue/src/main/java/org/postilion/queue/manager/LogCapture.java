@@ -12,13 +12,21 @@ import org.postilion.api.message.HeaderSection;
  * headers} and {@code meta} options: captured once at reception (after the reception filters, so a
  * policy route's meta is there) and kept with the message in the spool. A name ending in {@code *}
  * captures every field with that prefix ({@code X-*}). The client's text is bounded: at most {@link
- * #MAX_FIELDS} values, each cut at {@link #MAX_VALUE} characters.
+ * #MAX_FIELDS} values of each kind, each cut at {@link #MAX_VALUE} characters, {@link #MAX_TOTAL}
+ * characters in all.
  */
 final class LogCapture {
   static final LogCapture NONE = new LogCapture(List.of(), List.of());
 
   static final int MAX_FIELDS = 32;
   static final int MAX_VALUE = 1000;
+
+  /**
+   * Characters of names and values kept of each kind, headers and meta: the spool's column holds
+   * both even when every character needs escaping.
+   */
+  static final int MAX_TOTAL = 8000;
+
   private static final int MAX_NAMES = 64;
 
   /** Lower-case names; a prefix pattern keeps its {@code *}. */
@@ -70,15 +78,18 @@ final class LogCapture {
     }
     Map<String, String> captured = new LinkedHashMap<>();
     HeaderSection section = HeaderSection.parse(head);
+    int total = 0;
     for (HeaderSection.Field field : section.fields()) {
-      if (captured.size() >= MAX_FIELDS) {
-        break;
-      }
       String name = field.name();
       if (captured.containsKey(name) || !wanted(headers, name.toLowerCase(Locale.ROOT))) {
         continue;
       }
-      captured.put(name, cut(section.value(field)));
+      String value = cut(section.value(field));
+      total += name.length() + value.length();
+      if (captured.size() >= MAX_FIELDS || total > MAX_TOTAL) {
+        break;
+      }
+      captured.put(name, value);
     }
     return captured;
   }
@@ -89,14 +100,19 @@ final class LogCapture {
       return Map.of();
     }
     Map<String, String> captured = new LinkedHashMap<>();
-    values.forEach(
-        (name, value) -> {
-          if (captured.size() < MAX_FIELDS
-              && value != null
-              && wanted(meta, name.toLowerCase(Locale.ROOT))) {
-            captured.put(name, cut(value));
-          }
-        });
+    int total = 0;
+    for (Map.Entry<String, String> entry : values.entrySet()) {
+      String name = entry.getKey();
+      if (entry.getValue() == null || !wanted(meta, name.toLowerCase(Locale.ROOT))) {
+        continue;
+      }
+      String value = cut(entry.getValue());
+      total += name.length() + value.length();
+      if (captured.size() >= MAX_FIELDS || total > MAX_TOTAL) {
+        break;
+      }
+      captured.put(cut(name), value);
+    }
     return captured;
   }
 

@@ -306,15 +306,14 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
   }
 
   private void headers(Config config) {
-    LogCapture capture;
     try {
-      capture = LogCapture.parse(config.log__headers(), config.log__meta());
+      receiver.capture(LogCapture.parse(config.log__headers(), config.log__meta()));
     } catch (IllegalArgumentException e) {
+      // Refused, naming the key; mail keeps flowing, with the capture in force before (or none).
       LOG.error(
-          "org.postilion.queue.manager.cfg: {}; records capture what they did", e.getMessage());
-      throw e;
+          "org.postilion.queue.manager.cfg: {} refused; records capture what they did before",
+          e.getMessage());
     }
-    receiver.capture(capture);
     receiver.headers(
         config.tenant__header().trim().toLowerCase(Locale.ROOT),
         config.campaign__header().trim().toLowerCase(Locale.ROOT));

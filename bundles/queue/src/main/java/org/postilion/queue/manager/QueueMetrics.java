@@ -186,7 +186,11 @@ final class QueueMetrics implements EventListener, AutoCloseable {
     touched.put(new Series(gauge, Arrays.asList(labels)), nanos.getAsLong());
   }
 
-  /** At most once a minute, removes the series idle for an hour. Runs on the bus thread only. */
+  /**
+   * At most once a minute, removes the series idle for an hour. Runs on the bus thread; the other
+   * threads that touch series (sessions opening, full ready queues) only refresh stamps, and a
+   * series is removed only if its stamp is still the idle one it was judged by.
+   */
   private void prune() {
     long now = nanos.getAsLong();
     if (now - lastPrune < Duration.ofMinutes(1).toNanos()) {
@@ -194,16 +198,12 @@ final class QueueMetrics implements EventListener, AutoCloseable {
     }
     lastPrune = now;
     long idle = IDLE.toNanos();
-    touched
-        .entrySet()
-        .removeIf(
-            e -> {
-              if (now - e.getValue() < idle) {
-                return false;
-              }
-              e.getKey().gauge().remove(e.getKey().labels().toArray(String[]::new));
-              return true;
-            });
+    for (Map.Entry<Series, Long> entry : touched.entrySet()) {
+      long stamp = entry.getValue();
+      if (now - stamp >= idle && touched.remove(entry.getKey(), stamp)) {
+        entry.getKey().gauge().remove(entry.getKey().labels().toArray(String[]::new));
+      }
+    }
   }
 
   private static String listenerOf(EventRecord record) {

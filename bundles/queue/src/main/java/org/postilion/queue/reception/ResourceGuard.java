@@ -50,9 +50,6 @@ public class ResourceGuard {
   static final String PID = "org.postilion.queue.resources";
   private static final Logger LOG = LoggerFactory.getLogger(ResourceGuard.class);
 
-  /** Linux's page size on the machines we run on; statm counts pages. */
-  private static final long PAGE_SIZE = 4096;
-
   @ObjectClassDefinition(
       name = "Postilion resource guard",
       description = "Free disk space and heap below which reception refuses new mail")
@@ -227,15 +224,21 @@ public class ResourceGuard {
     return all.metricSnapshot(heap.build()).build();
   }
 
-  /** The resident set from {@code /proc/self/statm} (Linux), or 0 where there is none. */
+  /**
+   * The resident set, {@code VmRSS} of {@code /proc/self/status} (Linux), or 0 where there is none.
+   */
   private static long residentBytes() {
-    Path statm = Path.of("/proc/self/statm");
     try {
-      String[] fields = Files.readString(statm).trim().split("\\s+");
-      return Long.parseLong(fields[1]) * PAGE_SIZE;
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          String[] fields = line.substring(6).trim().split("\\s+");
+          return Long.parseLong(fields[0]) * 1024; // kB
+        }
+      }
     } catch (IOException | RuntimeException e) {
-      return 0;
+      LOG.debug("No resident set size here: {}", e.toString());
     }
+    return 0;
   }
 
   private Settings settings(Config config) {

@@ -48,7 +48,8 @@ public class TraceHub implements SmtpTrace {
     return watcher;
   }
 
-  private void sides() {
+  /** Under the hub's lock, so that a watch and a close at once cannot leave a stale answer. */
+  private synchronized void sides() {
     boolean s = false;
     boolean c = false;
     for (Watcher watcher : watchers) {

@@ -157,7 +157,13 @@ class SmtpListenerTest {
       c.reply();
       c.send("EHLO client.test");
       assertTrue(c.send("AUTH PLAIN c2VjcmV0IHBhc3N3b3Jk").startsWith("5"));
-      c.send("MAIL FROM:<a@sender.test>");
+      // A command split over two reads is one line in the transcript.
+      c.write("MAIL FROM:<a@sen");
+      Thread.sleep(100);
+      c.write("der.test>\r");
+      Thread.sleep(100);
+      c.write("\n");
+      assertTrue(c.reply().startsWith("250"));
       c.send("RCPT TO:<b@anywhere.test>");
       c.send("DATA");
       // The end marker split over two writes, and a body line that looks like a command.
@@ -178,6 +184,8 @@ class SmtpListenerTest {
     assertTrue(transcript.contains(" -> EHLO client.test"), transcript);
     assertTrue(transcript.contains(" -> AUTH PLAIN ****"), transcript);
     assertTrue(transcript.contains(" -> RCPT TO:<b@anywhere.test>"), transcript);
+    assertTrue(transcript.contains(" -> MAIL FROM:<a@sender.test>\n"), transcript);
+    assertFalse(transcript.contains(" -> \n"), "no empty line from a CR LF split: " + transcript);
     assertTrue(transcript.contains(" <- 354"), transcript);
     assertTrue(transcript.contains(" -> (44 bytes of message data)"), transcript);
     assertTrue(transcript.contains(" -> BDAT 9 LAST"), transcript);
