@@ -719,8 +719,15 @@ public class HttpApiIT extends PostilionTestSupport {
         metrics,
         metrics.lines().anyMatch(l -> l.startsWith("total_messages_delivered{service=\"maildir:")));
     assertTrue(
+        metrics, counter(metrics, "total_messages_delivered_by_provider{provider=\"itest\"}") > 0);
+    assertTrue(
         metrics,
-        metrics.lines().anyMatch(l -> l.startsWith("total_messages_delivered_by_provider{")));
+        metrics.contains(
+            "queued_count_by_provider_and_pool{pool=\"unspecified\",provider=\"itest\"} "));
+    assertTrue(
+        metrics,
+        metrics.contains(
+            "connection_count_by_provider_and_pool{pool=\"unspecified\",provider=\"itest\"} "));
     assertTrue(
         metrics,
         metrics

@@ -7,6 +7,8 @@ package org.postilion.api.admin;
  * @param ready messages waiting for a connection
  * @param connections connections open now
  * @param suspended whether an operator suspended the site
+ * @param pool the egress pool of the mail it carries (of the last message offered to it; {@code
+ *     unspecified} when its queue names none), for KumoMTA's {@code *_by_provider_and_pool} series
  */
 public record ReadyQueueStatus(
     String name,
@@ -15,4 +17,5 @@ public record ReadyQueueStatus(
     String source,
     int ready,
     int connections,
-    boolean suspended) {}
+    boolean suspended,
+    String pool) {}

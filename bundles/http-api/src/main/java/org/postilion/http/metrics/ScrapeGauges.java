@@ -113,6 +113,7 @@ final class ScrapeGauges implements MultiCollector {
     Family readyCount = new Family("ready_count", "number of messages in the ready queue");
     Family connections = new Family("connection_count", "number of active connections");
     Map<String, long[]> byProvider = new TreeMap<>();
+    Map<List<String>, long[]> byProviderAndPool = new java.util.HashMap<>();
     Providers table = providers.get();
     // Ready queues that differ only in what their sessions are made with (SMTP's TLS mode or EHLO
     // name) share a name: one series each, summed, as a label set may appear only once.
@@ -127,6 +128,10 @@ final class ScrapeGauges implements MultiCollector {
       long[] sums = byProvider.computeIfAbsent(provider, p -> new long[2]);
       sums[0] += r.ready();
       sums[1] += r.connections();
+      long[] pooled =
+          byProviderAndPool.computeIfAbsent(List.of(r.pool(), provider), p -> new long[2]);
+      pooled[0] += r.ready();
+      pooled[1] += r.connections();
     }
     byService.forEach(
         (service, sums) -> {
@@ -143,6 +148,17 @@ final class ScrapeGauges implements MultiCollector {
         (provider, sums) -> {
           queuedByProvider.add(sums[0], "provider", provider);
           connectionsByProvider.add(sums[1], "provider", provider);
+        });
+    Family queuedByProviderAndPool =
+        new Family(
+            "queued_count_by_provider_and_pool",
+            "number of messages in the ready queues of the provider's sites, per egress pool");
+    Family connectionsByProviderAndPool =
+        new Family("connection_count_by_provider_and_pool", "number of active connections");
+    byProviderAndPool.forEach(
+        (key, sums) -> {
+          queuedByProviderAndPool.add(sums[0], "pool", key.get(0), "provider", key.get(1));
+          connectionsByProviderAndPool.add(sums[1], "pool", key.get(0), "provider", key.get(1));
         });
 
     Family rejections =
@@ -168,6 +184,8 @@ final class ScrapeGauges implements MultiCollector {
         .metricSnapshot(connections.build())
         .metricSnapshot(queuedByProvider.build())
         .metricSnapshot(connectionsByProvider.build())
+        .metricSnapshot(queuedByProviderAndPool.build())
+        .metricSnapshot(connectionsByProviderAndPool.build())
         .metricSnapshot(rejections.build());
     spoolSize(out);
     jvm(out);

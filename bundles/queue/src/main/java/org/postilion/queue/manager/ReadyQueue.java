@@ -17,6 +17,7 @@ import org.postilion.api.admin.ReadyQueueDetails;
 import org.postilion.api.admin.ReadyQueueSession;
 import org.postilion.api.admin.ReadyQueueStatus;
 import org.postilion.api.delivery.DeliveryProtocol;
+import org.postilion.api.egress.EgressSource;
 import org.postilion.api.shaping.Rate;
 import org.postilion.api.shaping.ShapingSettings;
 import org.postilion.api.shaping.Throttle;
@@ -405,11 +406,20 @@ final class ReadyQueue {
   ReadyQueueStatus status() {
     boolean suspended = environment.isSuspended(key);
     int waiting;
+    String pool;
     synchronized (this) {
       waiting = ready.size() + throttled;
+      pool = egressPool == null ? EgressSource.UNSPECIFIED.name() : egressPool;
     }
     return new ReadyQueueStatus(
-        key.name(), key.protocol(), key.site(), key.source(), waiting, sessions.get(), suspended);
+        key.name(),
+        key.protocol(),
+        key.site(),
+        key.source(),
+        waiting,
+        sessions.get(),
+        suspended,
+        pool);
   }
 
   /** Messages waiting now, not those in delivery. */
