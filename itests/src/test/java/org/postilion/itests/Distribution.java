@@ -17,15 +17,20 @@ import org.postilion.testkit.SmtpClient;
  * the server with SIGKILL and starting it again on the same data.
  */
 final class Distribution implements AutoCloseable {
+  private static final String CLIENT_USER = "itest";
+  private static final String CLIENT_PASSWORD = "itest-secret";
+
   private final Path home;
   private final int smtpPort;
   private final int httpPort;
+  private final int sshPort;
   private Process process;
 
-  private Distribution(Path home, int smtpPort, int httpPort) {
+  private Distribution(Path home, int smtpPort, int httpPort, int sshPort) {
     this.home = home;
     this.smtpPort = smtpPort;
     this.httpPort = httpPort;
+    this.sshPort = sshPort;
   }
 
   /** Unpacks the tar.gz the assembly built into {@code folder} with free ports. */
@@ -36,13 +41,15 @@ final class Distribution implements AutoCloseable {
     }
     Files.createDirectories(folder);
     run(List.of("tar", "xzf", archive, "-C", folder.toString(), "--strip-components=1"));
-    Distribution distribution = new Distribution(folder, freePort(), freePort());
+    Distribution distribution = new Distribution(folder, freePort(), freePort(), freePort());
     distribution.setting(
         "org.postilion.smtp.listener-default.cfg", "port", "" + distribution.smtpPort);
     distribution.setting(
         "org.ops4j.pax.web.cfg", "org.osgi.service.http.port", "" + distribution.httpPort);
     // SSH and RMI of a second Karaf would collide with any other on this machine.
-    distribution.setting("org.apache.karaf.shell.cfg", "sshPort", "" + freePort());
+    distribution.setting("org.apache.karaf.shell.cfg", "sshPort", "" + distribution.sshPort);
+    // The operator bin/client logs in as (see client()).
+    distribution.setting("users.properties", CLIENT_USER, CLIENT_PASSWORD + ",_g_:admingroup");
     distribution.setting("org.apache.karaf.management.cfg", "rmiRegistryPort", "" + freePort());
     distribution.setting("org.apache.karaf.management.cfg", "rmiServerPort", "" + freePort());
     return distribution;
@@ -136,6 +143,51 @@ final class Distribution implements AutoCloseable {
       handle.onExit().orTimeout(30, TimeUnit.SECONDS).exceptionally(e -> handle).join();
     }
     process = null;
+  }
+
+  /**
+   * Runs {@code bin/client COMMAND} as a script would (no terminal); returns what it printed, and
+   * fails when it exits with another status than 0.
+   */
+  String client(String command) throws IOException, InterruptedException {
+    Path output = Files.createTempFile(home, "client", ".out");
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                "sh",
+                home.resolve("bin/client").toString(),
+                "-a",
+                Integer.toString(sshPort),
+                "-u",
+                CLIENT_USER,
+                "-p",
+                CLIENT_PASSWORD,
+                "-r",
+                "10",
+                command)
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .redirectErrorStream(true)
+            .redirectOutput(output.toFile());
+    builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    Process client = builder.start();
+    if (!client.waitFor(60, TimeUnit.SECONDS)) {
+      client.destroyForcibly();
+      throw new IllegalStateException("bin/client " + command + " did not end within 60 s");
+    }
+    String printed = Files.readString(output, StandardCharsets.UTF_8);
+    if (client.exitValue() != 0) {
+      throw new IllegalStateException(
+          "bin/client " + command + " exited with " + client.exitValue() + ": " + printed);
+    }
+    return printed;
+  }
+
+  /** The server's log so far; empty before it exists. */
+  String log() {
+    try {
+      return Files.readString(data().resolve("log/karaf.log"), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    }
   }
 
   @Override

@@ -7,7 +7,8 @@ import java.time.Instant;
  * messages over it.
  *
  * @param sessionId the id its Delivery, TransientFailure and Bounce records carry
- * @param phase {@code AttemptingConnection}, {@code ConnectionRateThrottled}, {@code
+ * @param phase {@code ConnectionRateThrottled}, {@code ConnectionLimited} (waiting for one of the
+ *     cluster's shared connection leases), {@code AttemptingConnection}, {@code
  *     MessageRateThrottled}, {@code DeliveringMessage}, {@code Idle} or {@code Closing}
  * @param phaseSince when it entered that phase
  * @param delivered messages delivered over it

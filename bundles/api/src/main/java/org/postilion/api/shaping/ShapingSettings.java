@@ -12,6 +12,8 @@ import java.time.Duration;
  * @param maxDeliveriesPerConnection messages over one session before it is closed
  * @param maxReady messages the ready queue holds; more wait in their scheduled queues
  * @param idleTimeout how long an unused session stays open
+ * @param shared whether the connection limit and the rates hold across the nodes of a cluster
+ *     (through {@link org.postilion.api.cluster.SharedLimits}) rather than per node
  */
 public record ShapingSettings(
     int connectionLimit,
@@ -19,14 +21,15 @@ public record ShapingSettings(
     Rate maxConnectionRate,
     int maxDeliveriesPerConnection,
     int maxReady,
-    Duration idleTimeout) {
+    Duration idleTimeout,
+    boolean shared) {
 
   private static final int DEFAULTS_MAX_READY = 1024;
   private static final Duration DEFAULTS_IDLE_TIMEOUT = Duration.ofSeconds(60);
 
   /** KumoMTA's egress path defaults. */
   public static final ShapingSettings DEFAULTS =
-      new ShapingSettings(32, null, null, 1024, DEFAULTS_MAX_READY, DEFAULTS_IDLE_TIMEOUT);
+      new ShapingSettings(32, null, null, 1024, DEFAULTS_MAX_READY, DEFAULTS_IDLE_TIMEOUT, false);
 
   public ShapingSettings {
     if (connectionLimit < 1) {
@@ -41,6 +44,24 @@ public record ShapingSettings(
     if (idleTimeout == null || idleTimeout.isNegative() || idleTimeout.isZero()) {
       throw new IllegalArgumentException("idle_timeout must be positive");
     }
+  }
+
+  /** Limits of this node alone. */
+  public ShapingSettings(
+      int connectionLimit,
+      Rate maxMessageRate,
+      Rate maxConnectionRate,
+      int maxDeliveriesPerConnection,
+      int maxReady,
+      Duration idleTimeout) {
+    this(
+        connectionLimit,
+        maxMessageRate,
+        maxConnectionRate,
+        maxDeliveriesPerConnection,
+        maxReady,
+        idleTimeout,
+        false);
   }
 
   /** The same limits with four of them changed, for tests and older callers. */

@@ -40,6 +40,7 @@ import org.postilion.api.admin.ReadyQueueDetails;
 import org.postilion.api.admin.ReadyQueueStatus;
 import org.postilion.api.admin.Selector;
 import org.postilion.api.bounce.BounceClassifier;
+import org.postilion.api.cluster.SharedLimits;
 import org.postilion.api.config.NodeId;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.event.EventListener;
@@ -184,6 +185,13 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
       policyOption = ReferencePolicyOption.GREEDY)
   private volatile Providers providers;
 
+  /** Connection limits and rates that hold across the cluster; absent on a node of its own. */
+  @Reference(
+      cardinality = ReferenceCardinality.OPTIONAL,
+      policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY)
+  private volatile SharedLimits sharedLimits;
+
   private QueueMetrics metrics;
 
   private Records records;
@@ -253,7 +261,10 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
     receiver.metrics(metrics);
     ready =
         new ReadyQueues(
-            actions, new SpooledCourier(spool, cache, outcomes, inFlight, gauges), metrics);
+            actions,
+            new SpooledCourier(spool, cache, outcomes, inFlight, gauges),
+            metrics,
+            () -> sharedLimits);
     routing = pool("postilion-routing", 2, 100_000);
     dispatcher =
         new Dispatcher(

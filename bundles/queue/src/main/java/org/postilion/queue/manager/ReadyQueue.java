@@ -9,13 +9,16 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 import org.postilion.api.admin.ReadyQueueDetails;
 import org.postilion.api.admin.ReadyQueueSession;
 import org.postilion.api.admin.ReadyQueueStatus;
+import org.postilion.api.cluster.SharedLimits;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.egress.EgressSource;
 import org.postilion.api.shaping.Rate;
@@ -31,6 +34,12 @@ import org.postilion.api.shaping.Throttle;
  * max_connection_rate}. Whatever the site does, only these threads wait for it.
  */
 final class ReadyQueue {
+
+  /** How long a thread waits before asking again for a shared connection lease. */
+  private static final long LEASE_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  /** The lease of a session whose limit is this node's alone. */
+  static final SharedLimits.Lease NO_LEASE = () -> {};
 
   /** How often waiting threads look again whether an operator lifted a suspension. */
   private static final long SUSPENSION_RECHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -51,6 +60,11 @@ final class ReadyQueue {
 
     /** A session of this queue was opened (KumoMTA's total_connection_count). */
     default void connectionOpened(ReadyQueueKey key) {}
+
+    /** The cluster's shared limits; null on a node of its own. */
+    default SharedLimits sharedLimits() {
+      return null;
+    }
   }
 
   /** What a thread does next: deliver, close its idle session, or end. */
@@ -80,6 +94,12 @@ final class ReadyQueue {
   private ShapingSettings shaping = ShapingSettings.DEFAULTS;
   private Throttle messageThrottle;
   private Throttle connectionThrottle;
+  private Throttle fallbackMessageThrottle;
+  private Throttle fallbackConnectionThrottle;
+
+  /** Sessions opened under the fallback share of a shared connection limit. */
+  private int fallbackSessions;
+
   private boolean closed;
   private boolean retired;
   private Instant connectionLimitedSince;
@@ -277,11 +297,7 @@ final class ReadyQueue {
 
   /** Waits until the message rate lets one more message go; false when interrupted. */
   boolean awaitMessageSlot() {
-    Throttle throttle;
-    synchronized (this) {
-      throttle = messageThrottle;
-    }
-    long wait = throttle == null ? 0 : throttle.reserve(System.nanoTime());
+    long wait = slotWait(true);
     if (wait > 0) {
       synchronized (this) {
         throttled++;
@@ -306,11 +322,7 @@ final class ReadyQueue {
 
   /** Waits until the connection rate lets one more session open; false when interrupted. */
   boolean awaitSessionSlot() {
-    Throttle throttle;
-    synchronized (this) {
-      throttle = connectionThrottle;
-    }
-    long wait = throttle == null ? 0 : throttle.reserve(System.nanoTime());
+    long wait = slotWait(false);
     if (wait > 0) {
       try {
         TimeUnit.NANOSECONDS.sleep(wait);
@@ -320,6 +332,90 @@ final class ReadyQueue {
       }
     }
     return true;
+  }
+
+  /**
+   * The wait for the next message (or new session) under the rate in force: this node's throttle,
+   * or the cluster's in Redis when the rule is shared, or this node's share of it while Redis does
+   * not answer.
+   */
+  private long slotWait(boolean messages) {
+    Throttle local;
+    Rate rate;
+    boolean sharedRule;
+    synchronized (this) {
+      local = messages ? messageThrottle : connectionThrottle;
+      rate = messages ? shaping.maxMessageRate() : shaping.maxConnectionRate();
+      sharedRule = shaping.shared();
+    }
+    if (local == null || rate == null) {
+      return 0;
+    }
+    SharedLimits cluster = sharedRule ? environment.sharedLimits() : null;
+    if (cluster == null) {
+      return local.reserve(System.nanoTime());
+    }
+    try {
+      return cluster.reserve((messages ? "messages:" : "connections:") + key.name(), rate);
+    } catch (SharedLimits.Unavailable e) {
+      Throttle fallback;
+      synchronized (this) {
+        if (messages) {
+          fallback =
+              fallbackMessageThrottle = retune(fallbackMessageThrottle, cluster.fallback(rate));
+        } else {
+          fallback =
+              fallbackConnectionThrottle =
+                  retune(fallbackConnectionThrottle, cluster.fallback(rate));
+        }
+      }
+      return fallback.reserve(System.nanoTime());
+    }
+  }
+
+  /**
+   * Under a shared connection limit, waits for one of the cluster's leases (or, while Redis does
+   * not answer, for a place within this node's share); {@link #NO_LEASE} when the limit is this
+   * node's alone. Null when the queue closes or the thread is interrupted meanwhile.
+   */
+  SharedLimits.Lease awaitConnectionLease() {
+    while (true) {
+      ShapingSettings limits;
+      synchronized (this) {
+        if (closed) {
+          return null;
+        }
+        limits = shaping;
+      }
+      SharedLimits cluster = limits.shared() ? environment.sharedLimits() : null;
+      if (cluster == null) {
+        return NO_LEASE;
+      }
+      try {
+        SharedLimits.Lease lease =
+            cluster.acquire("sessions:" + key.name(), limits.connectionLimit());
+        if (lease != null) {
+          return lease;
+        }
+      } catch (SharedLimits.Unavailable e) {
+        synchronized (this) {
+          if (fallbackSessions < cluster.fallback(limits.connectionLimit())) {
+            fallbackSessions++;
+            return this::fallbackSessionEnded;
+          }
+        }
+      }
+      // Slept outside the lock: close() interrupts this thread, an offer's notify stays for others.
+      LockSupport.parkNanos(
+          LEASE_RETRY_NANOS + ThreadLocalRandom.current().nextLong(LEASE_RETRY_NANOS));
+      if (Thread.currentThread().isInterrupted()) {
+        return null;
+      }
+    }
+  }
+
+  private synchronized void fallbackSessionEnded() {
+    fallbackSessions--;
   }
 
   void sessionOpened() {

@@ -1,5 +1,6 @@
 package org.postilion.queue.manager;
 
+import org.postilion.api.cluster.SharedLimits;
 import org.postilion.api.delivery.DeliveryException;
 import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.DeliverySession;
@@ -18,6 +19,7 @@ final class ReadyQueueWorker implements Runnable {
   private final Courier courier;
   private DeliverySession session;
   private SessionState state;
+  private SharedLimits.Lease lease;
   private int carried;
 
   ReadyQueueWorker(ReadyQueue queue, Courier courier) {
@@ -141,9 +143,15 @@ final class ReadyQueueWorker implements Runnable {
       courier.book(attempt, null, stopping());
       return false;
     }
+    opening.phase("ConnectionLimited");
+    SharedLimits.Lease held = queue.awaitConnectionLease();
+    if (held == null) {
+      courier.book(attempt, null, stopping());
+      return false;
+    }
     opening.phase("AttemptingConnection");
     Delivery delivery = attempt.delivery();
-    DeliverySession opened;
+    DeliverySession opened = null;
     try {
       opened = queue.protocol().open(delivery.site(), delivery.source());
     } catch (DeliveryException e) {
@@ -152,12 +160,17 @@ final class ReadyQueueWorker implements Runnable {
     } catch (RuntimeException e) {
       courier.book(attempt, null, e);
       return false;
+    } finally {
+      if (opened == null) {
+        held.close();
+      }
     }
     if (opened == null) {
       courier.book(attempt, null, new IllegalStateException("the protocol opened no session"));
       return false;
     }
     session = opened;
+    lease = held;
     state = opening;
     state.opened(opened);
     carried = 0;
@@ -172,8 +185,10 @@ final class ReadyQueueWorker implements Runnable {
     }
     DeliverySession closing = session;
     SessionState ending = state;
+    SharedLimits.Lease ended = lease;
     session = null;
     state = null;
+    lease = null;
     ending.phase("Closing");
     queue.sessionClosed();
     queue.sessionEnded(ending);
@@ -181,6 +196,9 @@ final class ReadyQueueWorker implements Runnable {
       closing.close();
     } catch (RuntimeException e) {
       LOG.warn("Closing a session of {} failed: {}", queue.key().name(), e.toString());
+    } finally {
+      // Given back once the site has seen the session end, so the cluster never counts one more.
+      ended.close();
     }
   }
 

@@ -11,7 +11,9 @@ import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.postilion.api.admin.ReadyQueueStatus;
+import org.postilion.api.cluster.SharedLimits;
 import org.postilion.api.delivery.DeliveryProtocol;
 
 /** Every ready queue, by site and egress source; new ones come with their first message. */
@@ -30,11 +32,22 @@ final class ReadyQueues implements ReadyQueue.Environment {
   private final Courier courier;
 
   private final QueueMetrics metrics;
+  private final Supplier<SharedLimits> sharedLimits;
 
-  ReadyQueues(AdminActions actions, Courier courier, QueueMetrics metrics) {
+  ReadyQueues(
+      AdminActions actions,
+      Courier courier,
+      QueueMetrics metrics,
+      Supplier<SharedLimits> sharedLimits) {
     this.actions = actions;
     this.courier = courier;
     this.metrics = metrics;
+    this.sharedLimits = sharedLimits;
+  }
+
+  @Override
+  public SharedLimits sharedLimits() {
+    return sharedLimits.get();
   }
 
   @Override

@@ -1,6 +1,7 @@
 package org.postilion.queue.shaping;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -55,6 +56,11 @@ public class ShapingDefinition {
 
     @AttributeDefinition(description = "An unused connection is closed after this, e.g. 60s")
     String idle__timeout() default "";
+
+    @AttributeDefinition(
+        description =
+            "true: connection_limit and the rates hold across the cluster's nodes (Redis)")
+    String shared() default "";
   }
 
   private volatile ShapingRule rule;
@@ -81,7 +87,8 @@ public class ShapingDefinition {
         rate("max_connection_rate", config.max__connection__rate()),
         positive("max_deliveries_per_connection", config.max__deliveries__per__connection()),
         positive("max_ready", config.max__ready()),
-        duration("idle_timeout", config.idle__timeout()));
+        duration("idle_timeout", config.idle__timeout()),
+        bool("shared", config.shared()));
   }
 
   private static Integer positive(String key, String value) {
@@ -98,6 +105,19 @@ public class ShapingDefinition {
       throw new IllegalArgumentException("key " + key + ": must be at least 1, not " + number);
     }
     return number;
+  }
+
+  private static Boolean bool(String key, String value) {
+    if (value.isBlank()) {
+      return null;
+    }
+    return switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "true" -> Boolean.TRUE;
+      case "false" -> Boolean.FALSE;
+      default ->
+          throw new IllegalArgumentException(
+              "key " + key + ": write true or false, not '" + value + "'");
+    };
   }
 
   private static Duration duration(String key, String value) {

@@ -11,6 +11,8 @@ import org.postilion.api.shaping.Rate;
  *
  * @param domain a recipient domain ({@code example.com} or {@code *.example.com}); {@code null}
  * @param site a site name, {@code *} matching any characters; {@code null}
+ * @param shared whether the limits hold across the cluster's nodes; {@code null} leaves it to the
+ *     less specific rules
  */
 record ShapingRule(
     String source,
@@ -21,7 +23,32 @@ record ShapingRule(
     Rate maxConnectionRate,
     Integer maxDeliveriesPerConnection,
     Integer maxReady,
-    Duration idleTimeout) {
+    Duration idleTimeout,
+    Boolean shared) {
+
+  /** A rule of this node alone, for tests. */
+  ShapingRule(
+      String source,
+      String domain,
+      String site,
+      Integer connectionLimit,
+      Rate maxMessageRate,
+      Rate maxConnectionRate,
+      Integer maxDeliveriesPerConnection,
+      Integer maxReady,
+      Duration idleTimeout) {
+    this(
+        source,
+        domain,
+        site,
+        connectionLimit,
+        maxMessageRate,
+        maxConnectionRate,
+        maxDeliveriesPerConnection,
+        maxReady,
+        idleTimeout,
+        null);
+  }
 
   ShapingRule {
     domain = blankToNull(domain);

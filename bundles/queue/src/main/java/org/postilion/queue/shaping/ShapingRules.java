@@ -64,6 +64,7 @@ public class ShapingRules implements TrafficShaping {
     int deliveriesPerConnection = defaults.maxDeliveriesPerConnection();
     int maxReady = defaults.maxReady();
     Duration idleTimeout = defaults.idleTimeout();
+    boolean shared = defaults.shared();
     for (ShapingRule rule : applicable) {
       if (rule.connectionLimit() != null) {
         connectionLimit = rule.connectionLimit();
@@ -83,6 +84,9 @@ public class ShapingRules implements TrafficShaping {
       if (rule.idleTimeout() != null) {
         idleTimeout = rule.idleTimeout();
       }
+      if (rule.shared() != null) {
+        shared = rule.shared();
+      }
     }
     return new ShapingSettings(
         connectionLimit,
@@ -90,7 +94,8 @@ public class ShapingRules implements TrafficShaping {
         connectionRate,
         deliveriesPerConnection,
         maxReady,
-        idleTimeout);
+        idleTimeout,
+        shared);
   }
 
   /** Applied in this order, so the most specific wins. */

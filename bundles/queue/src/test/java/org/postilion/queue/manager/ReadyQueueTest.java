@@ -12,6 +12,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.postilion.api.cluster.ClusterStatus;
+import org.postilion.api.cluster.SharedLimits;
 import org.postilion.api.delivery.DeliveryException;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.delivery.DeliveryRequest;
@@ -24,6 +26,7 @@ import org.postilion.api.delivery.Site;
 import org.postilion.api.egress.EgressSource;
 import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.QueueName;
+import org.postilion.api.shaping.Rate;
 import org.postilion.api.shaping.ShapingSettings;
 import org.postilion.api.spool.EntryKey;
 import org.postilion.api.spool.MessageRecord;
@@ -127,11 +130,86 @@ class ReadyQueueTest {
 
               @Override
               public void retired(ReadyQueue retired) {}
+
+              @Override
+              public SharedLimits sharedLimits() {
+                return cluster;
+              }
             });
     this.shaping = shaping;
   }
 
   private ShapingSettings shaping;
+
+  /**
+   * A cluster's limits as the ready queue sees them: leases up to the limit it is given (none while
+   * {@code leasesRefused}), every call refused while {@code away}, a share of 1 then.
+   */
+  private final class FakeCluster implements SharedLimits {
+    final List<String> keys = new CopyOnWriteArrayList<>();
+    final AtomicInteger held = new AtomicInteger();
+    final AtomicInteger mostHeld = new AtomicInteger();
+    volatile boolean away;
+    volatile boolean leasesRefused;
+
+    @Override
+    public String nodeName() {
+      return "test";
+    }
+
+    @Override
+    public boolean available() {
+      return !away;
+    }
+
+    @Override
+    public ClusterStatus status() {
+      return null;
+    }
+
+    @Override
+    public long reserve(String key, Rate rate) {
+      if (away) {
+        throw new Unavailable("away", null);
+      }
+      keys.add(key);
+      return 0;
+    }
+
+    @Override
+    public Lease acquire(String key, int limit) {
+      if (away) {
+        throw new Unavailable("away", null);
+      }
+      keys.add(key);
+      if (leasesRefused || held.get() >= limit) {
+        return null;
+      }
+      mostHeld.accumulateAndGet(held.incrementAndGet(), Math::max);
+      AtomicInteger once = new AtomicInteger();
+      return () -> {
+        if (once.getAndIncrement() == 0) {
+          held.decrementAndGet();
+        }
+      };
+    }
+
+    @Override
+    public int fallback(int limit) {
+      return 1;
+    }
+
+    @Override
+    public Rate fallback(Rate rate) {
+      return new Rate(rate.count(), rate.period().multipliedBy(2));
+    }
+  }
+
+  private volatile FakeCluster cluster;
+
+  private static ShapingSettings shared(int connections, Rate rate) {
+    return new ShapingSettings(connections, rate, null, 100, 100, Duration.ofMillis(300), true);
+  }
 
   private ReadyQueue.Offer offer(String id) {
     Instant now = Instant.now();
@@ -214,5 +292,67 @@ class ReadyQueueTest {
     hang.countDown();
     Harness.await("three booked", Duration.ofSeconds(5), () -> booked.size() == 3);
     assertEquals(ReadyQueue.Offer.ACCEPTED, offer("m3"));
+  }
+
+  @Test
+  void aSharedLimitTakesTheClustersLeasesAndRateAndGivesTheLeasesBack() throws Exception {
+    cluster = new FakeCluster();
+    start(shared(2, Rate.parse("1000/s")));
+    cluster.leasesRefused = true;
+    hang = new java.util.concurrent.CountDownLatch(1);
+    for (int i = 0; i < 4; i++) {
+      offer("m" + i);
+    }
+    Harness.await(
+        "sessions asking for leases",
+        Duration.ofSeconds(5),
+        () -> cluster.keys.contains("sessions:" + queue.key().name()));
+    // Other nodes hold every lease: nothing is opened until one comes free.
+    assertEquals(0, opened.get());
+    assertEquals("ConnectionLimited", queue.details().sessions().get(0).phase());
+    cluster.leasesRefused = false;
+    Harness.await("two sessions open", Duration.ofSeconds(5), () -> opened.get() == 2);
+    hang.countDown();
+    Harness.await("4 booked", Duration.ofSeconds(5), () -> booked.size() == 4);
+    assertEquals(2, cluster.mostHeld.get());
+    assertTrue(cluster.keys.contains("messages:" + queue.key().name()), cluster.keys.toString());
+    Harness.await(
+        "idle sessions closed and their leases given back",
+        Duration.ofSeconds(5),
+        () -> closed.get() == 2 && cluster.held.get() == 0);
+  }
+
+  @Test
+  void whileTheClusterIsAwayTheQueueKeepsToItsShare() throws Exception {
+    cluster = new FakeCluster();
+    cluster.away = true;
+    start(shared(4, null));
+    hang = new java.util.concurrent.CountDownLatch(1);
+    for (int i = 0; i < 4; i++) {
+      offer("m" + i);
+    }
+    Harness.await("a session open", Duration.ofSeconds(5), () -> opened.get() == 1);
+    Harness.await(
+        "the other threads waiting for a place",
+        Duration.ofSeconds(5),
+        () ->
+            queue.details().sessions().stream()
+                    .filter(session -> session.phase().equals("ConnectionLimited"))
+                    .count()
+                >= 1);
+    // Its share of 4 is 1 (the fake's fallback): one session until the first one ends.
+    assertEquals(1, opened.get());
+    hang.countDown();
+    Harness.await("4 booked", Duration.ofSeconds(5), () -> booked.size() == 4);
+    assertTrue(booked.stream().allMatch(b -> b.endsWith("250 2.0.0 ok")), booked.toString());
+  }
+
+  @Test
+  void aLimitNotMarkedSharedNeverAsksTheCluster() throws Exception {
+    cluster = new FakeCluster();
+    start(new ShapingSettings(2, Rate.parse("1000/s"), null, 100, 100, Duration.ofSeconds(5)));
+    offer("m1");
+    Harness.await("m1", Duration.ofSeconds(5), () -> booked.size() == 1);
+    assertTrue(cluster.keys.isEmpty(), cluster.keys.toString());
   }
 }

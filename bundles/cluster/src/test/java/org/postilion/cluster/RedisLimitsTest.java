@@ -1,0 +1,151 @@
+package org.postilion.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postilion.api.cluster.SharedLimits;
+import org.postilion.api.shaping.Rate;
+import org.postilion.testkit.RedisServer;
+
+/** Two nodes' shared limits in one real Redis (Debian's redis-server, started by the test). */
+class RedisLimitsTest {
+  @TempDir Path folder;
+
+  private RedisServer server;
+  private final List<RedisLimits> nodes = new ArrayList<>();
+
+  @BeforeEach
+  void startRedis() throws Exception {
+    server = new RedisServer(folder.resolve("redis"));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    nodes.forEach(RedisLimits::close);
+    server.close();
+  }
+
+  private RedisLimits node(String name, String leaseTtl) {
+    ClusterSettings settings =
+        ClusterSettings.parse(server.url(), "", "", name, "2", "500ms", leaseTtl, "unused");
+    RedisLimits limits = new RedisLimits(settings, "id-" + name, Clock.systemUTC(), null);
+    nodes.add(limits);
+    await(limits::available, "node " + name + " hears Redis");
+    return limits;
+  }
+
+  @Test
+  void aSharedRateSpacesTheSlotsOfBothNodes() {
+    RedisLimits a = node("a", "30s");
+    RedisLimits b = node("b", "30s");
+    Rate rate = Rate.parse("20/s");
+    long interval = rate.intervalNanos();
+    long[] waits = new long[40];
+    for (int i = 0; i < waits.length; i++) {
+      // Taken alternately from the two nodes: one schedule, 50 ms apart.
+      waits[i] = (i % 2 == 0 ? a : b).reserve("messages:q", rate);
+    }
+    for (int i = 1; i < waits.length; i++) {
+      long gap = waits[i] - waits[i - 1];
+      // The time that passes between two calls shortens the gap a little, never lengthens it.
+      assertTrue(
+          gap > interval - TimeUnit.MILLISECONDS.toNanos(20) && gap <= interval,
+          "slot " + i + " came " + gap + " ns after the one before");
+    }
+    assertTrue(waits[39] > TimeUnit.MILLISECONDS.toNanos(1800), "40 slots span about 2 s");
+    // Another key is another schedule.
+    assertEquals(0, a.reserve("messages:other", rate));
+  }
+
+  @Test
+  void connectionLeasesHoldAcrossNodesAndComeBackWhenClosed() {
+    RedisLimits a = node("a", "30s");
+    RedisLimits b = node("b", "30s");
+    List<SharedLimits.Lease> held = new ArrayList<>();
+    held.add(a.acquire("sessions:q", 4));
+    held.add(b.acquire("sessions:q", 4));
+    held.add(a.acquire("sessions:q", 4));
+    held.add(b.acquire("sessions:q", 4));
+    held.forEach(lease -> assertNotNull(lease));
+    assertNull(a.acquire("sessions:q", 4));
+    assertNull(b.acquire("sessions:q", 4));
+    assertEquals(2, a.status().leases());
+    held.get(1).close();
+    assertNotNull(a.acquire("sessions:q", 4), "a lease given back by b is a's to take");
+    assertNull(b.acquire("sessions:q", 4));
+  }
+
+  @Test
+  void leasesAreRenewedWhileHeldAndExpireWhenTheirNodeDies() {
+    RedisLimits a = node("a", "1s");
+    RedisLimits b = node("b", "1s");
+    assertNotNull(a.acquire("sessions:q", 1));
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500);
+    while (System.nanoTime() < deadline) {
+      // Past its lifetime of 1 s more than twice: a's renewals keep it.
+      assertNull(b.acquire("sessions:q", 1), "a's lease lapsed while a held it");
+      sleep(100);
+    }
+    a.close();
+    await(() -> b.acquire("sessions:q", 1) != null, "a's lease expires once a stops renewing it");
+  }
+
+  @Test
+  void withoutRedisCallsFailAtOnceAndSharingResumesWhenItIsBack() throws Exception {
+    RedisLimits a = node("a", "30s");
+    Rate rate = Rate.parse("20/s");
+    assertEquals(0, a.reserve("messages:q", rate));
+    server.stop();
+    assertThrows(SharedLimits.Unavailable.class, () -> a.reserve("messages:q", rate));
+    assertFalse(a.available());
+    long started = System.nanoTime();
+    assertThrows(SharedLimits.Unavailable.class, () -> a.acquire("sessions:q", 4));
+    assertTrue(
+        System.nanoTime() - started < TimeUnit.MILLISECONDS.toNanos(100),
+        "once Redis is known away, calls do not wait for it");
+    assertFalse(a.status().shared());
+    assertEquals(Rate.parse("20/s").count(), a.fallback(rate).count());
+    assertEquals(Duration.ofSeconds(2), a.fallback(rate).period());
+    assertEquals(2, a.fallback(4));
+    assertEquals(1, a.fallback(1));
+    server.start();
+    await(a::available, "a hears Redis again");
+    assertEquals(0, a.reserve("messages:q", rate));
+    assertNotNull(a.acquire("sessions:q", 4));
+    assertTrue(a.status().shared());
+  }
+
+  private static void await(BooleanSupplier condition, String what) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within 10 s: " + what);
+      }
+      sleep(50);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+}
