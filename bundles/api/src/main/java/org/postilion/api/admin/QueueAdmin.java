@@ -100,5 +100,22 @@ public interface QueueAdmin {
   /** For delivery protocols: whether a site's ready queues are suspended now. */
   boolean isReadySuspended(String site);
 
+  /**
+   * Moves the queued mail that matches to another node (KumoMTA's xfer), in the background: each
+   * message leaves this spool (an XferOut record) only once the target has it on disk; one the
+   * target refuses goes back to its queue here.
+   *
+   * @param target the other node's HTTP API, e.g. {@code https://node-b:8000}; credentials for its
+   *     admin role as user info ({@code https://user:password@node-b:8000})
+   * @throws IllegalArgumentException when the target is not an http(s) URL
+   */
+  XferStatus xfer(Selector selector, String target, String reason);
+
+  /** The transfers of this run of the server, newest first. */
+  List<XferStatus> xfers();
+
+  /** Stops a transfer by its name; what it had not moved goes back to its queues. */
+  Optional<XferStatus> cancelXfer(String name, String reason);
+
   record BounceOutcome(AdminAction bounce, int bounced) {}
 }

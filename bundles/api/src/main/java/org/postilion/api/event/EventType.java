@@ -12,7 +12,11 @@ public enum EventType {
   REJECTION("Rejection"),
   DELAYED("Delayed"),
   OOB("OOB"),
-  FEEDBACK("Feedback");
+  FEEDBACK("Feedback"),
+  /** A message moved to another node by an xfer, once that node had it on disk. */
+  XFER_OUT("XferOut"),
+  /** A message moved here from another node by an xfer. */
+  XFER_IN("XferIn");
 
   private final String recordName;
 

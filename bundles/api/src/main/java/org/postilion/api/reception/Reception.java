@@ -1,5 +1,7 @@
 package org.postilion.api.reception;
 
+import org.postilion.api.delivery.Response;
+
 /**
  * Takes responsibility for messages: names their queues and spools them. Offered by the queue
  * manager to every ingress.
@@ -24,6 +26,17 @@ public interface Reception {
    *     what the client should be told
    */
   String receive(Submission submission) throws ReceptionException;
+
+  /**
+   * Spools a message another node transferred (an xfer) and returns its id here once it is durable.
+   * Blocks for the disk write.
+   *
+   * @throws ReceptionException when it cannot be taken now (no room, a bad queue name)
+   */
+  default String receiveTransfer(Transfer transfer) throws ReceptionException {
+    throw new ReceptionException(
+        Response.of(503, "5.3.3", "this server does not take transferred mail"));
+  }
 
   /**
    * Records that a listener turned a client or a command away. May write to disk: never call it on

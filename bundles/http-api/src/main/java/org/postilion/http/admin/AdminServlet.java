@@ -21,6 +21,7 @@ import org.postilion.api.admin.KumoListEntries;
 import org.postilion.api.admin.QueueAdmin;
 import org.postilion.api.admin.QueueAdmin.BounceOutcome;
 import org.postilion.api.admin.Selector;
+import org.postilion.api.admin.XferStatus;
 import org.postilion.http.web.Json;
 import org.postilion.http.web.RequestException;
 import org.slf4j.Logger;
@@ -77,6 +78,9 @@ public class AdminServlet extends HttpServlet {
                 Map.of("recipients", admin.retryNow(selector(read(request))));
             case "POST /rebind/v1" -> rebind(read(request));
             case "GET /protocols/v1" -> admin.protocols();
+            case "POST /xfer/v1" -> xfer(read(request));
+            case "GET /xfer/v1" -> admin.xfers();
+            case "POST /xfer-cancel/v1" -> cancelXfer(read(request), response);
             default -> throw new RequestException(404, null, "no such endpoint: " + route);
           };
       if (body != TEXT_WRITTEN) {
@@ -215,6 +219,23 @@ public class AdminServlet extends HttpServlet {
     response.setContentType("text/plain; charset=utf-8");
     response.setContentLength(bytes.length);
     response.getOutputStream().write(bytes);
+  }
+
+  /** KumoMTA answers {} and works in the background; the xfer's name and count are ours. */
+  private Object xfer(JsonNode body) throws RequestException {
+    KumoRequests.Xfer request = KumoRequests.xfer(body);
+    XferStatus status = admin.xfer(request.selector(), request.target(), request.reason());
+    return Map.of("queue_name", status.name(), "recipients", status.taken());
+  }
+
+  private Object cancelXfer(JsonNode body, HttpServletResponse response)
+      throws IOException, RequestException {
+    KumoRequests.XferCancel request = KumoRequests.xferCancel(body);
+    if (admin.cancelXfer(request.name(), request.reason()).isPresent()) {
+      return Map.of();
+    }
+    text(response, 404, "no xfer " + request.name());
+    return TEXT_WRITTEN;
   }
 
   private Object rebind(JsonNode body) throws RequestException {

@@ -39,7 +39,38 @@ final class KumoRequests {
           "expires",
           "suppress_logging");
 
+  private static final Set<String> XFER_FIELDS =
+      Set.of("target", "reason", "campaign", "tenant", "domain", "routing_domain", "queue_names");
+
   private KumoRequests() {}
+
+  /** {@code XferV1Request}: which queued mail goes to which node. */
+  record Xfer(Selector selector, String target, String reason) {}
+
+  static Xfer xfer(JsonNode body) throws RequestException {
+    for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!XFER_FIELDS.contains(name)) {
+        throw new RequestException(422, name, "unknown field; expected one of " + XFER_FIELDS);
+      }
+    }
+    String target = text(body, "target");
+    if (target == null || target.isBlank()) {
+      throw new RequestException(422, "target", "is required: the other node's HTTP API URL");
+    }
+    return new Xfer(selector(body, true), target.trim(), reason(body));
+  }
+
+  /** {@code XferCancelV1Request}: the xfer by its queue name. */
+  record XferCancel(String name, String reason) {}
+
+  static XferCancel xferCancel(JsonNode body) throws RequestException {
+    String name = text(body, "queue_name");
+    if (name == null || name.isBlank()) {
+      throw new RequestException(422, "queue_name", "is required: the xfer's queue name");
+    }
+    return new XferCancel(name.trim(), reason(body));
+  }
 
   /** A bounce, suspension or ready-queue suspension as the request asked for it. */
   record Action(Selector selector, String name, Duration duration, String reason) {}

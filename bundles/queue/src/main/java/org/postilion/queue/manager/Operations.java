@@ -167,6 +167,11 @@ final class Operations {
     return recipients;
   }
 
+  /** Takes matching mail, held too, out of its queues for a transfer to another node. */
+  List<Batch> takeForTransfer(Selector selector) {
+    return takeWaiting(selector, true);
+  }
+
   /** Takes matching mail out of its schedule, the parking lots, the ready queues (and holds). */
   private List<Batch> takeWaiting(Selector selector, boolean includingHeld) {
     Predicate<Batch> filter = b -> matches(selector, b);

@@ -177,6 +177,21 @@ final class Outcomes {
     submit(new Item(batch, null, null, 0, null, EventType.ADMIN_BOUNCE, response, null, null));
   }
 
+  /** The target node of a transfer has the batch on disk: it ends here with XferOut records. */
+  CompletableFuture<Void> xferOut(Batch batch, String text) {
+    return submit(
+        new Item(
+            batch,
+            null,
+            null,
+            0,
+            null,
+            EventType.XFER_OUT,
+            Response.of(250, "2.0.0", text),
+            null,
+            null));
+  }
+
   private CompletableFuture<Void> submit(Item item) {
     CompletableFuture<Void> booked = new CompletableFuture<>();
     Item withFuture =

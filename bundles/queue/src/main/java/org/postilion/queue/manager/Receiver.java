@@ -86,6 +86,10 @@ final class Receiver {
     this.metrics = metrics;
   }
 
+  LogCapture capture() {
+    return capture;
+  }
+
   void capture(LogCapture capture) {
     this.capture = capture;
   }
