@@ -261,6 +261,10 @@ final class Transfers implements AutoCloseable {
             threads.add(thread);
             thread.start();
           }
+          if (threads.isEmpty()) {
+            // Nothing matched and nothing is under way: there is nothing to wait for.
+            state = "done";
+          }
         }
       }
       // Raced with a cancel: nothing was taken for good.

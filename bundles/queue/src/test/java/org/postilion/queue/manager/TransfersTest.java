@@ -192,6 +192,10 @@ class TransfersTest {
         () -> a.recordsOf("XferOut", "xfer.test") == 4);
     assertEquals(6, queuedHere());
     assertTrue(a.manager.cancelXfer("no such xfer", null).isEmpty());
+    // An xfer that finds nothing is done at once.
+    assertEquals(
+        "done",
+        a.manager.xfer(new Selector("none.test", null, null, null), url(), "empty").state());
   }
 
   @Test
