@@ -120,6 +120,32 @@ final class Distribution implements AutoCloseable {
     }
   }
 
+  /** Starts the nodes side by side (a boot waits on disk and timers as much as on the CPU). */
+  static void startAll(Duration timeout, Distribution... nodes) throws Exception {
+    java.util.concurrent.ExecutorService starting =
+        java.util.concurrent.Executors.newFixedThreadPool(nodes.length);
+    try {
+      List<java.util.concurrent.Future<Void>> started = new java.util.ArrayList<>();
+      for (Distribution node : nodes) {
+        started.add(
+            starting.submit(
+                () -> {
+                  node.start(timeout);
+                  return null;
+                }));
+      }
+      for (java.util.concurrent.Future<Void> f : started) {
+        try {
+          f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+      }
+    } finally {
+      starting.shutdownNow();
+    }
+  }
+
   private boolean greets() {
     try (SmtpClient smtp = new SmtpClient(smtpPort)) {
       String greeting = smtp.reply();

@@ -94,7 +94,8 @@ public class MailFlowIT extends PostilionTestSupport {
             "org.postilion.dkim",
             "org.postilion.http",
             "org.postilion.camel",
-            "org.postilion.delivery.webhook"),
+            "org.postilion.delivery.webhook",
+            "org.postilion.cluster"),
         active);
   }
 

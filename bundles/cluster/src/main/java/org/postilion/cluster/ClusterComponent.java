@@ -113,7 +113,8 @@ public class ClusterComponent implements SharedLimits {
     node.labelValues(nodeId, settings.nodeName()).set(1);
     limits = new RedisLimits(settings, nodeId, Clock.systemUTC(), latency);
     if (previous != null) {
-      previous.close();
+      // Its sessions' leases stay renewed until those sessions end.
+      previous.retire();
     }
     LOG.info(
         "Node {} ({}) keeps shared limits in Redis at {} ({}); 1/{} of each while Redis is away",

@@ -28,7 +28,8 @@ final class LimitScripts {
   /**
    * GCRA as a reservation: the key holds the theoretical arrival time (microseconds) of the next
    * free slot; the caller takes it and is told how long to wait for it, and the next caller gets
-   * the slot one interval later. ARGV[1]: the interval in microseconds. Returns the wait in
+   * the slot one interval later. ARGV[1]: the interval in microseconds; ARGV[2]: how far ahead
+   * slots may be booked (so that a rate an operator raised applies within it). Returns the wait in
    * microseconds. The key expires a second after its last slot has passed.
    */
   static final Script RESERVE =
@@ -39,6 +40,7 @@ final class LimitScripts {
           local interval = tonumber(ARGV[1])
           local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
           if tat < t then tat = t end
+          if tat - t > tonumber(ARGV[2]) then tat = t + tonumber(ARGV[2]) end
           local ttl = math.floor((tat - t + interval) / 1000) + 1000
           redis.call('SET', KEYS[1], string.format('%.0f', tat + interval), 'PX', ttl)
           return tat - t
@@ -57,7 +59,10 @@ final class LimitScripts {
           redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms)
           if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
             redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[3]), ARGV[2])
-            redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+            -- Never shortens the set's life below another node's longer lease.
+            if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then
+              redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+            end
             return 1
           end
           return 0
@@ -74,7 +79,9 @@ final class LimitScripts {
           local now = redis.call('TIME')
           local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
           local kept = redis.call('ZADD', KEYS[1], 'XX', 'CH', ms + tonumber(ARGV[2]), ARGV[1])
-          if kept == 1 then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end
+          if kept == 1 and redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
+            redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+          end
           return kept
           """);
 

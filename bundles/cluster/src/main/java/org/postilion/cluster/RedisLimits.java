@@ -27,6 +27,7 @@ import redis.clients.jedis.JedisCluster;
 import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.JedisSentineled;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
@@ -52,6 +53,8 @@ final class RedisLimits implements SharedLimits, AutoCloseable {
   private final ScheduledExecutorService timer;
   private final Set<RedisLease> leases = ConcurrentHashMap.newKeySet();
   private final AtomicLong leaseNumber = new AtomicLong();
+  private final AtomicLong lastRefusalLog =
+      new AtomicLong(System.nanoTime() - TimeUnit.HOURS.toNanos(1));
 
   /** Null until the first connection succeeds (a Sentinel or a Cluster is asked at once). */
   private volatile UnifiedJedis redis;
@@ -62,6 +65,7 @@ final class RedisLimits implements SharedLimits, AutoCloseable {
   private Instant since;
   private boolean reported;
   private boolean closed;
+  private boolean retired;
 
   RedisLimits(ClusterSettings settings, String nodeId, Clock clock, Histogram latency) {
     this.settings = settings;
@@ -107,7 +111,10 @@ final class RedisLimits implements SharedLimits, AutoCloseable {
   @Override
   public long reserve(String key, Rate rate) {
     long micros = Math.max(1, rate.intervalNanos() / 1000);
-    Object wait = run(LimitScripts.RESERVE, key, Long.toString(micros));
+    // Slots booked ahead cover every waiting thread of every node, up to 64 intervals or a minute,
+    // whichever is longer, so that a rate an operator raised applies soon.
+    long ahead = Math.max(TimeUnit.MINUTES.toMicros(1), 64 * micros);
+    Object wait = run(LimitScripts.RESERVE, key, Long.toString(micros), Long.toString(ahead));
     return TimeUnit.MICROSECONDS.toNanos(((Number) wait).longValue());
   }
 
@@ -156,10 +163,29 @@ final class RedisLimits implements SharedLimits, AutoCloseable {
       }
       observe("script", "ok", started);
       return result;
+    } catch (JedisDataException e) {
+      // Redis answered, with an error (ACL, OOM, read-only replica): not away, but no limit either.
+      observe("script", "error", started);
+      refused(e);
+      throw new Unavailable("Redis at " + settings.describe() + " refused: " + e.getMessage(), e);
     } catch (JedisException e) {
       observe("script", "error", started);
       down(e);
       throw new Unavailable("Redis at " + settings.describe() + " does not answer", e);
+    }
+  }
+
+  /** Logs a refusal at most once a minute: each call meanwhile keeps to this node's share. */
+  private void refused(JedisDataException e) {
+    long now = System.nanoTime();
+    long last = lastRefusalLog.get();
+    if (now - last > TimeUnit.MINUTES.toNanos(1) && lastRefusalLog.compareAndSet(last, now)) {
+      LOG.error(
+          "Redis at {} refuses the shared limits' scripts ({}): this node keeps to 1/{} of each"
+              + " until it takes them",
+          settings.describe(),
+          e.getMessage(),
+          settings.fallbackNodes());
     }
   }
 
@@ -203,8 +229,29 @@ final class RedisLimits implements SharedLimits, AutoCloseable {
     }
   }
 
+  /**
+   * Replaced by a new configuration: takes no new calls from its owner, but keeps renewing the
+   * leases of sessions still open and closes once the last is given back.
+   */
+  void retire() {
+    synchronized (this) {
+      retired = true;
+    }
+    if (leases.isEmpty()) {
+      close();
+    }
+  }
+
   /** On the cluster thread: extends every lease this node holds before it expires. */
   private void renew() {
+    boolean finished;
+    synchronized (this) {
+      finished = retired && leases.isEmpty();
+    }
+    if (finished) {
+      close();
+      return;
+    }
     UnifiedJedis client = redis;
     if (!available || client == null) {
       return;

@@ -130,6 +130,31 @@ class RedisLimitsTest {
     assertTrue(a.status().shared());
   }
 
+  @Test
+  void aRedisThatRefusesTheScriptsAnswersAndIsNotTakenForAway() {
+    // A user that may connect and PING but not run scripts: Redis answers every call, with an
+    // error.
+    assertEquals("+OK", server.command("ACL SETUSER limited on >secret +@connection"));
+    ClusterSettings settings =
+        ClusterSettings.parse(
+            "redis://limited:secret@127.0.0.1:" + server.port(),
+            "",
+            "",
+            "limited",
+            "2",
+            "500ms",
+            "30s",
+            "unused");
+    RedisLimits limited = new RedisLimits(settings, "id-limited", Clock.systemUTC(), null);
+    nodes.add(limited);
+    await(limited::available, "the limited node hears Redis");
+    SharedLimits.Unavailable refused =
+        assertThrows(
+            SharedLimits.Unavailable.class, () -> limited.reserve("messages:q", Rate.parse("5/s")));
+    assertTrue(refused.getMessage().contains("refused"), refused.getMessage());
+    assertTrue(limited.available(), "a refusal is not an outage");
+  }
+
   private static void await(BooleanSupplier condition, String what) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!condition.getAsBoolean()) {

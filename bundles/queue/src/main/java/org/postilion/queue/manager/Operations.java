@@ -5,6 +5,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.postilion.api.admin.AdminAction;
 import org.postilion.api.admin.QueueAdmin;
@@ -13,17 +16,19 @@ import org.postilion.api.delivery.Response;
 import org.postilion.api.event.EventType;
 import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.QueueName;
+import org.postilion.api.spool.MessageRecord;
 import org.postilion.api.spool.QueueEntry;
 import org.postilion.api.spool.Spool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The operator's actions on queued mail: suspend and resume, bounce, retry now, rebind. Each
- * returns once the action is in the spool; the mail it concerns is taken from wherever it waits
- * (its scheduled queue, a parking lot, a ready queue) without waiting for any site.
+ * The operator's actions on queued mail: suspend and resume, bounce, retry now, rebind, and what an
+ * xfer does with the queues (take, give back, book). Each returns once the action is in the spool;
+ * the mail it concerns is taken from wherever it waits (its scheduled queue, a parking lot, a ready
+ * queue) without waiting for any site.
  */
-final class Operations {
+final class Operations implements Transfers.Environment {
   private static final Logger LOG = LoggerFactory.getLogger(Operations.class);
 
   /** KumoMTA's default: an admin bounce also catches mail arriving in the next five minutes. */
@@ -167,9 +172,36 @@ final class Operations {
     return recipients;
   }
 
-  /** Takes matching mail, held too, out of its queues for a transfer to another node. */
-  List<Batch> takeForTransfer(Selector selector) {
+  // --- what an xfer does here: take mail from its queues, give it back, or end it ---
+
+  @Override
+  public List<Batch> take(Selector selector) {
     return takeWaiting(selector, true);
+  }
+
+  @Override
+  public void giveBack(Batch batch) {
+    scheduler.add(batch);
+  }
+
+  @Override
+  public void transferred(Batch batch, String response) {
+    // Booked before the next transfer: a crash here sends again at most those in flight.
+    try {
+      outcomes.xferOut(batch, response).get(2, TimeUnit.MINUTES);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warn("The transfer of {} was not booked yet: {}", batch.messageId(), e.toString());
+    }
+  }
+
+  @Override
+  public void rebound(Batch batch, MessageRecord message, String response) {
+    Response rebound = Response.of(250, "2.0.0", response);
+    for (QueueEntry entry : batch.entries()) {
+      records.publish(records.ended(EventType.ADMIN_REBIND, message, entry, rebound, null));
+    }
   }
 
   /** Takes matching mail out of its schedule, the parking lots, the ready queues (and holds). */

@@ -14,10 +14,8 @@ import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
@@ -46,11 +44,9 @@ import org.postilion.api.bounce.BounceClassifier;
 import org.postilion.api.cluster.SharedLimits;
 import org.postilion.api.config.NodeId;
 import org.postilion.api.delivery.DeliveryProtocol;
-import org.postilion.api.delivery.Response;
 import org.postilion.api.event.EventListener;
 import org.postilion.api.event.EventPublisher;
 import org.postilion.api.event.EventRecord;
-import org.postilion.api.event.EventType;
 import org.postilion.api.message.TraceHeader;
 import org.postilion.api.metrics.Providers;
 import org.postilion.api.queue.QueueConfig;
@@ -64,7 +60,6 @@ import org.postilion.api.reception.Refusal;
 import org.postilion.api.reception.Submission;
 import org.postilion.api.reception.Transfer;
 import org.postilion.api.shaping.TrafficShaping;
-import org.postilion.api.spool.MessageRecord;
 import org.postilion.api.spool.QueueEntry;
 import org.postilion.api.spool.Spool;
 import org.postilion.queue.QueueDefinition;
@@ -295,7 +290,7 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
     operations =
         new Operations(
             actions, scheduler, parking, ready, inFlight, outcomes, configs, records, spool, clock);
-    transfers = new Transfers(spool, nodeId, new TransferBookkeeping(), clock);
+    transfers = new Transfers(spool, nodeId, operations, clock);
     transferReceiver =
         new TransferReceiver(
             spool, scheduler, gauges, records, clock, this::admit, receiver::capture);
@@ -646,39 +641,6 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
   @Override
   public Optional<XferStatus> cancelXfer(String name, String reason) {
     return transfers.cancel(name, reason);
-  }
-
-  /** What a transfer does here: take mail from its queues, give it back, or end it. */
-  private final class TransferBookkeeping implements Transfers.Environment {
-    @Override
-    public List<Batch> take(Selector selector) {
-      return operations.takeForTransfer(selector);
-    }
-
-    @Override
-    public void giveBack(Batch batch) {
-      scheduler.add(batch);
-    }
-
-    @Override
-    public void transferred(Batch batch, String response) {
-      // Booked before the next transfer: a crash here sends again at most those in flight.
-      try {
-        outcomes.xferOut(batch, response).get(2, TimeUnit.MINUTES);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (ExecutionException | TimeoutException e) {
-        LOG.warn("The transfer of {} was not booked yet: {}", batch.messageId(), e.toString());
-      }
-    }
-
-    @Override
-    public void rebound(Batch batch, MessageRecord message, String response) {
-      Response rebound = Response.of(250, "2.0.0", response);
-      for (QueueEntry entry : batch.entries()) {
-        records.publish(records.ended(EventType.ADMIN_REBIND, message, entry, rebound, null));
-      }
-    }
   }
 
   // --- QueueAdmin -----------------------------------------------------------------------------

@@ -97,8 +97,8 @@ final class ReadyQueue {
   private Throttle fallbackMessageThrottle;
   private Throttle fallbackConnectionThrottle;
 
-  /** Sessions opened under the fallback share of a shared connection limit. */
-  private int fallbackSessions;
+  /** Sessions holding (or about to open with) a lease of a shared connection limit. */
+  private int leased;
 
   private boolean closed;
   private boolean retired;
@@ -395,13 +395,20 @@ final class ReadyQueue {
         SharedLimits.Lease lease =
             cluster.acquire("sessions:" + key.name(), limits.connectionLimit());
         if (lease != null) {
-          return lease;
+          synchronized (this) {
+            leased++;
+          }
+          return () -> {
+            leaseEnded();
+            lease.close();
+          };
         }
       } catch (SharedLimits.Unavailable e) {
+        // Sessions that took a lease before Redis went away count against this node's share too.
         synchronized (this) {
-          if (fallbackSessions < cluster.fallback(limits.connectionLimit())) {
-            fallbackSessions++;
-            return this::fallbackSessionEnded;
+          if (leased < cluster.fallback(limits.connectionLimit())) {
+            leased++;
+            return this::leaseEnded;
           }
         }
       }
@@ -414,8 +421,8 @@ final class ReadyQueue {
     }
   }
 
-  private synchronized void fallbackSessionEnded() {
-    fallbackSessions--;
+  private synchronized void leaseEnded() {
+    leased--;
   }
 
   void sessionOpened() {

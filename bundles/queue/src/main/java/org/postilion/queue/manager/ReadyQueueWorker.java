@@ -71,19 +71,23 @@ final class ReadyQueueWorker implements Runnable {
     if (attempt == null) {
       return;
     }
-    if (state != null) {
-      state.phase("MessageRateThrottled");
+    // The session first, the message's slot then: a thread that waited for a connection (a
+    // lease, a connection slot) does not spend a slot taken long before.
+    boolean reused = session != null;
+    if (!reused && !open(attempt)) {
+      return;
     }
+    state.phase("MessageRateThrottled");
     if (!queue.awaitMessageSlot()) {
       courier.book(attempt, null, stopping());
       return;
     }
-    deliver(attempt);
+    deliver(attempt, reused);
   }
 
   /** Over the kept session, or a fresh one; a kept one the site had dropped gets one more try. */
-  private void deliver(Courier.Attempt attempt) {
-    boolean reused = session != null;
+  private void deliver(Courier.Attempt attempt, boolean kept) {
+    boolean reused = kept;
     for (int tries = 0; tries < 2; tries++) {
       if (session == null && !open(attempt)) {
         return;
@@ -138,14 +142,16 @@ final class ReadyQueueWorker implements Runnable {
   }
 
   private boolean open(Courier.Attempt attempt, SessionState opening) {
-    opening.phase("ConnectionRateThrottled");
-    if (!queue.awaitSessionSlot()) {
-      courier.book(attempt, null, stopping());
-      return false;
-    }
+    // The lease first: threads that waited for one then keep to the connection rate.
     opening.phase("ConnectionLimited");
     SharedLimits.Lease held = queue.awaitConnectionLease();
     if (held == null) {
+      courier.book(attempt, null, stopping());
+      return false;
+    }
+    opening.phase("ConnectionRateThrottled");
+    if (!queue.awaitSessionSlot()) {
+      held.close();
       courier.book(attempt, null, stopping());
       return false;
     }

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -142,24 +143,12 @@ final class Transfers implements AutoCloseable {
     Target parsed = Target.parse(target);
     String name = parsed.shown() + SUFFIX;
     String why = reason == null || reason.isBlank() ? "no reason given" : reason.trim();
-    Job job;
-    synchronized (this) {
-      if (closed) {
-        throw new IllegalStateException("the queue manager is stopping");
-      }
-      job = jobs.get(name);
-      if (job == null || !job.running()) {
-        job = new Job(name, parsed, why, Instant.now(clock));
-        jobs.remove(name);
-        Map<String, Job> newestFirst = new LinkedHashMap<>();
-        newestFirst.put(name, job);
-        newestFirst.putAll(jobs);
-        jobs.clear();
-        jobs.putAll(newestFirst);
-      }
-    }
+    Job job = running(name, parsed, why);
     List<Batch> taken = environment.take(selector);
-    job.add(taken);
+    while (!job.add(taken)) {
+      // It ended while the mail was being taken: a new one carries it.
+      job = running(name, parsed, why);
+    }
     LOG.info(
         "Xfer {}: {} recipients matching {} to transfer ({})",
         name,
@@ -167,6 +156,24 @@ final class Transfers implements AutoCloseable {
         selector,
         why);
     return job.status();
+  }
+
+  /** The running xfer to this target, or a new one in its place. */
+  private synchronized Job running(String name, Target target, String reason) {
+    if (closed) {
+      throw new IllegalStateException("the queue manager is stopping");
+    }
+    Job job = jobs.get(name);
+    if (job == null || !job.running()) {
+      job = new Job(name, target, reason, Instant.now(clock));
+      jobs.remove(name);
+      Map<String, Job> newestFirst = new LinkedHashMap<>();
+      newestFirst.put(name, job);
+      newestFirst.putAll(jobs);
+      jobs.clear();
+      jobs.putAll(newestFirst);
+    }
+    return job;
   }
 
   synchronized List<XferStatus> list() {
@@ -245,30 +252,27 @@ final class Transfers implements AutoCloseable {
       return state.equals("running");
     }
 
-    void add(List<Batch> batches) {
-      List<Batch> refused = List.of();
+    /** False when the xfer ended meanwhile: the caller keeps the batches. */
+    boolean add(List<Batch> batches) {
       synchronized (this) {
         if (!state.equals("running")) {
-          refused = batches;
-        } else {
-          pending.addAll(batches);
-          batches.forEach(b -> taken.addAndGet(b.size()));
-          int wanted = Math.min(THREADS, pending.size());
-          while (threads.size() < wanted) {
-            Thread thread =
-                new Thread(this::run, "postilion-xfer-" + threadNumber.incrementAndGet());
-            thread.setDaemon(true);
-            threads.add(thread);
-            thread.start();
-          }
-          if (threads.isEmpty()) {
-            // Nothing matched and nothing is under way: there is nothing to wait for.
-            state = "done";
-          }
+          return false;
         }
+        pending.addAll(batches);
+        batches.forEach(b -> taken.addAndGet(b.size()));
+        int wanted = Math.min(THREADS, pending.size());
+        while (threads.size() < wanted) {
+          Thread thread = new Thread(this::run, "postilion-xfer-" + threadNumber.incrementAndGet());
+          thread.setDaemon(true);
+          threads.add(thread);
+          thread.start();
+        }
+        if (threads.isEmpty()) {
+          // Nothing matched and nothing is under way: there is nothing to wait for.
+          state = "done";
+        }
+        return true;
       }
-      // Raced with a cancel: nothing was taken for good.
-      refused.forEach(environment::giveBack);
     }
 
     private void run() {
@@ -278,19 +282,25 @@ final class Transfers implements AutoCloseable {
           synchronized (this) {
             batch = state.equals("running") ? pending.pollFirst() : null;
             if (batch == null) {
-              threads.remove(Thread.currentThread());
-              if (threads.isEmpty() && state.equals("running")) {
-                state = "done";
-                LOG.info("Xfer {} done: {} recipients transferred", name, transferred.get());
-              }
               return;
             }
           }
-          send(batch);
+          try {
+            send(batch);
+          } catch (RuntimeException e) {
+            // Ours, not the target's: the batch goes back rather than stay in no queue.
+            LOG.error("Xfer {} failed on {}", name, batch.messageId(), e);
+            failed(batch, "internal error: " + e);
+          }
         }
-      } catch (RuntimeException e) {
-        LOG.error("Xfer {} stopped", name, e);
-        fail("internal error: " + e);
+      } finally {
+        synchronized (this) {
+          threads.remove(Thread.currentThread());
+          if (threads.isEmpty() && state.equals("running")) {
+            state = "done";
+            LOG.info("Xfer {} done: {} recipients transferred", name, transferred.get());
+          }
+        }
       }
     }
 
@@ -307,11 +317,19 @@ final class Transfers implements AutoCloseable {
         return;
       }
       environment.rebound(batch, message, "rebound to " + name + ": " + reason);
+      // The client closes a body only once it has read it all: the spool's stream is closed here.
+      List<InputStream> opened = new CopyOnWriteArrayList<>();
       HttpRequest.Builder request =
           HttpRequest.newBuilder(target.endpoint())
               .timeout(Duration.ofSeconds(120))
               .header("Content-Type", MEDIA_TYPE)
-              .POST(HttpRequest.BodyPublishers.ofInputStream(() -> body(batch, message)));
+              .POST(
+                  HttpRequest.BodyPublishers.ofInputStream(
+                      () -> {
+                        InputStream body = body(batch, message);
+                        opened.add(body);
+                        return body;
+                      }));
       if (target.authorization() != null) {
         request.header("Authorization", target.authorization());
       }
@@ -325,6 +343,14 @@ final class Transfers implements AutoCloseable {
         Thread.currentThread().interrupt();
         failed(batch, "interrupted");
         return;
+      } finally {
+        for (InputStream body : opened) {
+          try {
+            body.close();
+          } catch (IOException e) {
+            LOG.warn("Closing {} after its transfer failed: {}", batch.messageId(), e.toString());
+          }
+        }
       }
       Matcher id = ID.matcher(response.body() == null ? "" : response.body());
       if (response.statusCode() != 200 || !id.find()) {
