@@ -207,6 +207,24 @@ final class Distribution implements AutoCloseable {
     return printed;
   }
 
+  /** The event log's lines of this record type for recipients of the domain. */
+  List<String> records(String type, String domain) {
+    try (java.util.stream.Stream<Path> files = Files.list(data().resolve("log"))) {
+      List<String> lines = new java.util.ArrayList<>();
+      for (Path file :
+          files.filter(f -> f.getFileName().toString().matches("events-.*\\.jsonl")).toList()) {
+        for (String line : Files.readAllLines(file)) {
+          if (line.contains("\"type\":\"" + type + "\"") && line.contains("@" + domain + "\"")) {
+            lines.add(line);
+          }
+        }
+      }
+      return lines;
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
   /** The server's log so far; empty before it exists. */
   String log() {
     try {

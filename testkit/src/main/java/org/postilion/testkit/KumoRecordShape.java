@@ -111,7 +111,7 @@ public final class KumoRecordShape {
           "session_id");
 
   /** Postilion's own fields, documented in docs/records.md. */
-  private static final Set<String> OURS = Set.of("tenant", "campaign");
+  private static final Set<String> OURS = Set.of("tenant", "campaign", "node_name");
 
   private KumoRecordShape() {}
 

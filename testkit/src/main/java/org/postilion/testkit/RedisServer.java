@@ -21,9 +21,21 @@ public final class RedisServer implements AutoCloseable {
 
   private final Path folder;
   private final int port;
+  private final List<String> extra;
+  private final Path config;
   private Process process;
 
   public RedisServer(Path folder) throws IOException, InterruptedException {
+    this(folder, null, List.of());
+  }
+
+  /** A server with more arguments, e.g. {@code --cluster-enabled yes}. */
+  public RedisServer(Path folder, List<String> arguments) throws IOException, InterruptedException {
+    this(folder, null, arguments);
+  }
+
+  private RedisServer(Path folder, Path config, List<String> arguments)
+      throws IOException, InterruptedException {
     if (!Files.isExecutable(REDIS)) {
       throw new IllegalStateException(
           "Redis is needed: apt-get install redis-server (scripts/test-deps does)");
@@ -32,7 +44,24 @@ public final class RedisServer implements AutoCloseable {
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
+    this.extra = List.copyOf(arguments);
+    this.config = config;
     start();
+  }
+
+  /**
+   * A Sentinel watching the master {@code name} at {@code master}'s port (a quorum of one), as
+   * Jedis's Sentinel client finds a master through it.
+   */
+  public static RedisServer sentinel(Path folder, RedisServer master, String name)
+      throws IOException, InterruptedException {
+    Files.createDirectories(folder);
+    Path config = folder.resolve("sentinel.conf");
+    Files.writeString(
+        config,
+        "sentinel monitor " + name + " 127.0.0.1 " + master.port() + " 1\n",
+        StandardCharsets.UTF_8);
+    return new RedisServer(folder, config, List.of("--sentinel"));
   }
 
   public int port() {
@@ -49,22 +78,29 @@ public final class RedisServer implements AutoCloseable {
     if (process != null && process.isAlive()) {
       return;
     }
+    List<String> command = new java.util.ArrayList<>();
+    command.add(REDIS.toString());
+    if (config != null) {
+      // A configuration file comes first (a Sentinel's), then the options.
+      command.add(config.toString());
+    }
+    command.addAll(
+        List.of(
+            "--port",
+            Integer.toString(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            folder.toString(),
+            "--logfile",
+            folder.resolve("redis.log").toString()));
+    command.addAll(extra);
     process =
-        new ProcessBuilder(
-                List.of(
-                    REDIS.toString(),
-                    "--port",
-                    Integer.toString(port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    folder.toString(),
-                    "--logfile",
-                    folder.resolve("redis.log").toString()))
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(folder.resolve("redis.out").toFile())
             .start();

@@ -155,6 +155,67 @@ class RedisLimitsTest {
     assertTrue(limited.available(), "a refusal is not an outage");
   }
 
+  @Test
+  void throughASentinelTheLimitsLiveInTheMasterItNames() throws Exception {
+    try (RedisServer sentinel =
+        RedisServer.sentinel(folder.resolve("sentinel"), server, "mymaster")) {
+      ClusterSettings settings =
+          ClusterSettings.parse(
+              "redis://127.0.0.1:" + sentinel.port(),
+              "sentinel",
+              "mymaster",
+              "s",
+              "2",
+              "1s",
+              "30s",
+              "unused");
+      RedisLimits viaSentinel = new RedisLimits(settings, "id-s", Clock.systemUTC(), null);
+      nodes.add(viaSentinel);
+      await(viaSentinel::available, "the node finds the master through the Sentinel");
+      assertNotNull(viaSentinel.acquire("sessions:q", 1));
+      // The lease is in the master, where a node talking to it directly sees it.
+      assertNull(node("direct", "30s").acquire("sessions:q", 1));
+    }
+  }
+
+  @Test
+  void onARedisClusterEachLimitIsOneKeyOfItsSlot() throws Exception {
+    try (RedisServer cluster =
+        new RedisServer(
+            folder.resolve("cluster"),
+            List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"))) {
+      // A cluster of one node that serves every slot.
+      assertEquals("+OK", cluster.command("CLUSTER ADDSLOTSRANGE 0 16383"));
+      ClusterSettings settings =
+          ClusterSettings.parse(
+              "redis://127.0.0.1:" + cluster.port(),
+              "cluster",
+              "",
+              "c",
+              "2",
+              "1s",
+              "30s",
+              "unused");
+      RedisLimits onCluster = new RedisLimits(settings, "id-c", Clock.systemUTC(), null);
+      nodes.add(onCluster);
+      Rate rate = Rate.parse("10/s");
+      await(
+          () -> {
+            try {
+              return onCluster.available() && onCluster.reserve("messages:warmup", rate) >= 0;
+            } catch (SharedLimits.Unavailable e) {
+              return false;
+            }
+          },
+          "the cluster serves its slots");
+      assertEquals(0, onCluster.reserve("messages:q", rate));
+      long second = onCluster.reserve("messages:q", rate);
+      assertTrue(second > TimeUnit.MILLISECONDS.toNanos(80), "one slot 100 ms after the first");
+      assertNotNull(onCluster.acquire("sessions:q", 1));
+      assertNull(onCluster.acquire("sessions:q", 1));
+    }
+  }
+
   private static void await(BooleanSupplier condition, String what) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!condition.getAsBoolean()) {

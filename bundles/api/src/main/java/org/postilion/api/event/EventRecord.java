@@ -27,6 +27,7 @@ import org.postilion.api.json.Json;
  * @param meta notes attached to the message, e.g. why it was not signed
  * @param headers message header fields captured by configuration
  * @param nodeId the id of the node that wrote the record, kept in its data folder
+ * @param nodeName that node's name (ours: {@code node.name} of its cluster cfg, else its host name)
  * @param tlsPeerSubjectName the subject of the peer's certificate, one element per RDN
  * @param sessionId shared by the records of one connection (reception) or session (delivery)
  * @param feedbackReport for a Feedback record, the ARF report as KumoMTA writes it ({@code
@@ -54,6 +55,7 @@ public record EventRecord(
     String deliveryProtocol,
     String receptionProtocol,
     String nodeId,
+    String nodeName,
     String tlsCipher,
     String tlsProtocolVersion,
     List<String> tlsPeerSubjectName,
@@ -122,6 +124,7 @@ public record EventRecord(
     json.put("delivery_protocol", deliveryProtocol);
     json.put("reception_protocol", receptionProtocol);
     json.put("nodeid", nodeId);
+    putPresent(json, "node_name", nodeName);
     putPresent(json, "tls_cipher", tlsCipher);
     putPresent(json, "tls_protocol_version", tlsProtocolVersion);
     putPresent(json, "tls_peer_subject_name", tlsPeerSubjectName);
@@ -237,6 +240,7 @@ public record EventRecord(
     private String deliveryProtocol;
     private String receptionProtocol;
     private String nodeId;
+    private String nodeName;
     private String tlsCipher;
     private String tlsProtocolVersion;
     private List<String> tlsPeerSubjectName;
@@ -271,6 +275,7 @@ public record EventRecord(
       deliveryProtocol = r.deliveryProtocol;
       receptionProtocol = r.receptionProtocol;
       nodeId = r.nodeId;
+      nodeName = r.nodeName;
       tlsCipher = r.tlsCipher;
       tlsProtocolVersion = r.tlsProtocolVersion;
       tlsPeerSubjectName = r.tlsPeerSubjectName;
@@ -385,6 +390,11 @@ public record EventRecord(
       return this;
     }
 
+    public Builder nodeName(String value) {
+      nodeName = value;
+      return this;
+    }
+
     public Builder tlsCipher(String value) {
       tlsCipher = value;
       return this;
@@ -443,6 +453,7 @@ public record EventRecord(
           deliveryProtocol,
           receptionProtocol,
           nodeId,
+          nodeName,
           tlsCipher,
           tlsProtocolVersion,
           tlsPeerSubjectName,

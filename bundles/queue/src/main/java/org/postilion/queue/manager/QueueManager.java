@@ -42,6 +42,7 @@ import org.postilion.api.admin.Selector;
 import org.postilion.api.admin.XferStatus;
 import org.postilion.api.bounce.BounceClassifier;
 import org.postilion.api.cluster.SharedLimits;
+import org.postilion.api.config.LocalHost;
 import org.postilion.api.config.NodeId;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.event.EventListener;
@@ -248,7 +249,15 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
   @Activate
   void activate(Config config) {
     String nodeId = NodeId.in(dataFolder);
-    records = new Records(bus, clock, nodeId, this::protocolRecordName, () -> classifier);
+    String hostName = LocalHost.name();
+    records =
+        new Records(
+            bus,
+            clock,
+            nodeId,
+            () -> nodeName(hostName),
+            this::protocolRecordName,
+            () -> classifier);
     cache = new MessageCache(config.message__cache());
     receiver = new Receiver(spool, filters, cache, scheduler, gauges, records, clock, this::admit);
     headers(config);
@@ -319,6 +328,20 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
     egress.onChange(egressChanged);
     outcomes.start();
     dispatcher.start();
+  }
+
+  /** The cluster's name for this node, else its host name. */
+  private String nodeName(String hostName) {
+    SharedLimits cluster = sharedLimits;
+    if (cluster == null) {
+      return hostName;
+    }
+    try {
+      return cluster.nodeName();
+    } catch (SharedLimits.Unavailable e) {
+      // The cluster component is being replaced this instant.
+      return hostName;
+    }
   }
 
   @Modified
@@ -610,7 +633,8 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
 
   @Override
   public void publish(EventRecord record) {
-    records.publish(record.nodeId() == null ? records.withNode(record) : record);
+    records.publish(
+        record.nodeId() == null || record.nodeName() == null ? records.withNode(record) : record);
   }
 
   @Override

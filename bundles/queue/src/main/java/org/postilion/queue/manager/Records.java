@@ -32,6 +32,7 @@ final class Records {
   private final EventBus bus;
   private final Clock clock;
   private final String nodeId;
+  private final Supplier<String> nodeName;
   private final UnaryOperator<String> protocolNames;
   private final Supplier<BounceClassifier> classifier;
 
@@ -54,9 +55,23 @@ final class Records {
       String nodeId,
       UnaryOperator<String> protocolNames,
       Supplier<BounceClassifier> classifier) {
+    this(bus, clock, nodeId, () -> null, protocolNames, classifier);
+  }
+
+  /**
+   * @param nodeName this node's name now (its cluster's {@code node.name}, else its host name)
+   */
+  Records(
+      EventBus bus,
+      Clock clock,
+      String nodeId,
+      Supplier<String> nodeName,
+      UnaryOperator<String> protocolNames,
+      Supplier<BounceClassifier> classifier) {
     this.bus = bus;
     this.clock = clock;
     this.nodeId = nodeId;
+    this.nodeName = nodeName;
     this.protocolNames = protocolNames;
     this.classifier = classifier;
   }
@@ -75,7 +90,7 @@ final class Records {
 
   /** A record made elsewhere (a report read), with this node's id. */
   EventRecord withNode(EventRecord record) {
-    return record.toBuilder().nodeId(nodeId).build();
+    return record.toBuilder().nodeId(nodeId).nodeName(nodeName.get()).build();
   }
 
   /** What every record of a spooled message and one of its recipients says. */
@@ -94,7 +109,8 @@ final class Records {
         .receptionProtocol(message.receptionProtocol())
         .headers(message.logHeaders())
         .meta(message.logMeta())
-        .nodeId(nodeId);
+        .nodeId(nodeId)
+        .nodeName(nodeName.get());
   }
 
   /** The outcome of an attempt for one recipient. */
@@ -169,6 +185,7 @@ final class Records {
         .receptionProtocol(refusal.receptionProtocol())
         .sessionId(refusal.sessionId())
         .nodeId(nodeId)
+        .nodeName(nodeName.get())
         .meta(meta)
         .build();
   }

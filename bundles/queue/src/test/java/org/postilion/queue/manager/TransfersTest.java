@@ -241,7 +241,9 @@ class TransfersTest {
         assertEquals(due, entry.due());
         assertEquals(2, entry.attempts());
       }
-      assertEquals(2, b.recordsOf("XferIn", "y.test"));
+      // Records reach their listeners on the event bus's own thread.
+      Harness.await(
+          "2 XferIn records", Duration.ofSeconds(10), () -> b.recordsOf("XferIn", "y.test") == 2);
       assertEquals("acme", b.spool.message(id).orElseThrow().tenant());
       ReceptionException refused =
           assertThrows(
