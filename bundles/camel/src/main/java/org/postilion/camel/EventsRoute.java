@@ -10,6 +10,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.event.EventListener;
 import org.postilion.api.event.EventRecord;
 import org.slf4j.Logger;
@@ -43,11 +44,7 @@ public class EventsRoute implements EventListener {
             0,
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(BACKLOG),
-            task -> {
-              Thread thread = new Thread(task, "postilion-camel-events");
-              thread.setDaemon(true);
-              return thread;
-            });
+            DaemonThreads.named("postilion-camel-events"));
   }
 
   @Deactivate

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import org.postilion.api.cluster.ClusterStatus;
 import org.postilion.api.cluster.SharedLimits;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.shaping.Rate;
 import org.postilion.cluster.ClusterSettings.Endpoint;
 import org.postilion.cluster.LimitScripts.Script;
@@ -74,12 +75,7 @@ final class RedisLimits implements SharedLimits, AutoCloseable {
     this.latency = latency;
     this.since = clock.instant();
     this.timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread thread = new Thread(r, "postilion-cluster-redis");
-              thread.setDaemon(true);
-              return thread;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("postilion-cluster-redis"));
     timer.scheduleWithFixedDelay(this::check, 0, 1, TimeUnit.SECONDS);
     long renewal = Math.max(1, settings.leaseTtl().toMillis() / 3);
     timer.scheduleWithFixedDelay(this::renew, renewal, renewal, TimeUnit.MILLISECONDS);

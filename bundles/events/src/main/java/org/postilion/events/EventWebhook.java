@@ -22,6 +22,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.event.EventListener;
 import org.postilion.api.event.EventRecord;
 import org.postilion.api.net.HttpHeaders;
@@ -110,8 +111,7 @@ public class EventWebhook implements EventListener {
     journal = new EventJournal(folder);
     client = HttpClient.newBuilder().connectTimeout(settings.timeout()).build();
     running = true;
-    sender = new Thread(this::sendLoop, "postilion-events-webhook-" + name);
-    sender.setDaemon(true);
+    sender = DaemonThreads.of("postilion-events-webhook-" + name, this::sendLoop);
     sender.start();
     LOG.info(
         "Event webhook {}: {} records to {}, journal in {}",

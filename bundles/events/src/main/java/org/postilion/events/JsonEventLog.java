@@ -22,6 +22,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.event.EventListener;
 import org.postilion.api.event.EventRecord;
 import org.slf4j.Logger;
@@ -67,12 +68,7 @@ public class JsonEventLog implements EventListener {
     maxFileSize = Math.max(1024, config.max__file__size());
     Files.createDirectories(folder);
     compressor =
-        Executors.newSingleThreadExecutor(
-            task -> {
-              Thread thread = new Thread(task, "postilion-event-log-compressor");
-              thread.setDaemon(true);
-              return thread;
-            });
+        Executors.newSingleThreadExecutor(DaemonThreads.named("postilion-event-log-compressor"));
     // Files closed before a crash or a restart on another day.
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
     try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, "events-*.jsonl")) {

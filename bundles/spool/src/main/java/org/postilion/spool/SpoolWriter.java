@@ -12,6 +12,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,8 +72,7 @@ final class SpoolWriter implements AutoCloseable {
 
   SpoolWriter(ConnectionPool pool) {
     this.pool = pool;
-    this.thread = new Thread(this::run, "postilion-spool-writer");
-    thread.setDaemon(true);
+    this.thread = DaemonThreads.of("postilion-spool-writer", this::run);
     thread.start();
   }
 

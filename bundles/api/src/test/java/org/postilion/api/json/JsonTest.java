@@ -28,6 +28,15 @@ class JsonTest {
   }
 
   @Test
+  void stringsKeepWhatNeedsNoEscapeAndEscapeTheRest() {
+    assertEquals(
+        "\"plain \\t\\r\\u001f\u007f no: \\u0000€ end\\\\\"",
+        Json.quote("plain \t\r\u001f\u007f no: \u0000€ end\\", new StringBuilder()).toString());
+    assertEquals("\"\"", Json.quote("", new StringBuilder()).toString());
+    assertEquals("\"\\\"\"", Json.quote("\"", new StringBuilder()).toString());
+  }
+
+  @Test
   void apiObjectsWriteTheirComponentsEnumsAndInstants() {
     AdminAction action =
         new AdminAction(

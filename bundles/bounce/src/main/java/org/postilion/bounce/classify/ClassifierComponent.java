@@ -20,6 +20,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.bounce.BounceClassifier;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.config.ConfigFiles;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.metrics.MetricSet;
@@ -77,12 +78,7 @@ public class ClassifierComponent implements BounceClassifier {
       throw e;
     }
     scanner =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread thread = new Thread(r, "postilion-bounce-rules");
-              thread.setDaemon(true);
-              return thread;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("postilion-bounce-rules"));
     rescan();
     scanner.scheduleWithFixedDelay(this::rescan, 2, 2, TimeUnit.SECONDS);
   }

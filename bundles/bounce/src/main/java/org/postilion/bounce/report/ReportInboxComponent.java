@@ -26,6 +26,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.bounce.Report;
 import org.postilion.api.bounce.ReportInbox;
 import org.postilion.api.bounce.ReportReader;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.config.ConfigFiles;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.event.EventPublisher;
@@ -104,8 +105,7 @@ public class ReportInboxComponent implements ReportInbox {
     unrecognised = Files.createDirectories(folder.resolve("unrecognised"));
     recover();
     running = true;
-    worker = new Thread(this::work, "postilion-report-inbox");
-    worker.setDaemon(true);
+    worker = DaemonThreads.of("postilion-report-inbox", this::work);
     worker.start();
   }
 

@@ -29,6 +29,27 @@ final class RawMessage {
    */
   static ContentBuffer read(InputStream body, long maxBytes, Reception reception)
       throws IOException, RequestException {
+    return buffer(
+        reception,
+        buffer -> {
+          copy(body, buffer.output(), maxBytes);
+          checkStart(buffer);
+        });
+  }
+
+  /** Writes a request's message into a buffer; throws to refuse it. */
+  @FunctionalInterface
+  interface Fill {
+    void into(ContentBuffer buffer) throws IOException, RequestException;
+  }
+
+  /**
+   * A new buffer of {@code reception}'s filled by {@code fill}; the caller closes it. A buffer that
+   * could not be filled is closed here.
+   *
+   * @throws RequestException what {@code fill} throws, 503 when there is no room
+   */
+  static ContentBuffer buffer(Reception reception, Fill fill) throws IOException, RequestException {
     ContentBuffer buffer;
     try {
       buffer = reception.buffer();
@@ -36,8 +57,7 @@ final class RawMessage {
       throw new RequestException(503, null, e.response().toString());
     }
     try {
-      copy(body, buffer.output(), maxBytes);
-      checkStart(buffer);
+      fill.into(buffer);
       return buffer;
     } catch (IOException | RequestException | RuntimeException e) {
       buffer.close();

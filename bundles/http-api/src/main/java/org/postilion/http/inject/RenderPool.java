@@ -8,6 +8,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.postilion.api.concurrent.DaemonThreads;
 
 /**
  * The threads that render and queue JSON injections, and the injections waiting for one. Jetty's
@@ -25,15 +26,7 @@ final class RenderPool implements AutoCloseable {
    * @param maxPending how many more may wait for a thread
    */
   RenderPool(int threads, int maxPending) {
-    int pool = POOLS.incrementAndGet();
-    AtomicInteger count = new AtomicInteger();
-    ThreadFactory factory =
-        task -> {
-          Thread thread =
-              new Thread(task, "postilion-render-" + pool + "-" + count.incrementAndGet());
-          thread.setDaemon(true);
-          return thread;
-        };
+    ThreadFactory factory = DaemonThreads.numbered("postilion-render-" + POOLS.incrementAndGet());
     BlockingQueue<Runnable> waiting =
         maxPending > 0 ? new ArrayBlockingQueue<>(maxPending) : new SynchronousQueue<>();
     executor =

@@ -19,7 +19,6 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletName;
 import org.osgi.service.http.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 import org.postilion.api.reception.ContentBuffer;
-import org.postilion.api.reception.NoRoomException;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
 import org.postilion.api.reception.Transfer;
@@ -99,35 +98,25 @@ public class XferServlet extends HttpServlet {
     return line.toByteArray();
   }
 
+  /** The message as sent (the other node stored it as received): only its size is checked. */
   private ContentBuffer read(InputStream body, long maxBytes) throws IOException, RequestException {
-    ContentBuffer buffer;
-    try {
-      buffer = reception.buffer();
-    } catch (ReceptionException e) {
-      throw new RequestException(503, null, e.response().toString());
-    }
-    try {
-      OutputStream out = buffer.output();
-      byte[] chunk = new byte[16384];
-      long written = 0;
-      for (int n; (n = body.read(chunk)) >= 0; ) {
-        written += n;
-        if (written > maxBytes) {
-          throw new RequestException(413, null, "the message is larger than " + maxBytes);
-        }
-        out.write(chunk, 0, n);
-      }
-      if (written == 0) {
-        throw RequestException.badField("message", "no message after the JSON line");
-      }
-      return buffer;
-    } catch (IOException | RequestException | RuntimeException e) {
-      buffer.close();
-      if (e instanceof NoRoomException) {
-        throw new RequestException(503, null, "insufficient system storage, try again later");
-      }
-      throw e;
-    }
+    return RawMessage.buffer(
+        reception,
+        buffer -> {
+          OutputStream out = buffer.output();
+          byte[] chunk = new byte[16384];
+          long written = 0;
+          for (int n; (n = body.read(chunk)) >= 0; ) {
+            written += n;
+            if (written > maxBytes) {
+              throw new RequestException(413, null, "the message is larger than " + maxBytes);
+            }
+            out.write(chunk, 0, n);
+          }
+          if (written == 0) {
+            throw RequestException.badField("message", "no message after the JSON line");
+          }
+        });
   }
 
   static Transfer transfer(JsonNode head, ContentBuffer content, String peer)

@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.event.EventListener;
 import org.postilion.api.event.EventRecord;
 import org.slf4j.Logger;
@@ -69,8 +70,7 @@ final class EventChannel implements Runnable {
     this.overflowFile = overflowFile;
     this.durable = durable;
     this.maxWaitingBytes = maxWaitingBytes;
-    this.thread = new Thread(this, "postilion-events-" + name);
-    thread.setDaemon(true);
+    this.thread = DaemonThreads.of("postilion-events-" + name, this);
   }
 
   synchronized EventListener listener() {

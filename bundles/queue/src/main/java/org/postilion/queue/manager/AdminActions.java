@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.postilion.api.admin.AdminAction;
 import org.postilion.api.admin.Selector;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.queue.QueueName;
 import org.postilion.api.spool.Spool;
 import org.postilion.api.spool.SpoolException;
@@ -47,12 +48,7 @@ final class AdminActions {
     this.clock = clock;
     this.ended = ended;
     this.timer =
-        Executors.newSingleThreadScheduledExecutor(
-            task -> {
-              Thread thread = new Thread(task, "postilion-admin-timer");
-              thread.setDaemon(true);
-              return thread;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("postilion-admin-timer"));
   }
 
   /** Reads back the actions of before a restart, dropping expired ones. */

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.postilion.api.admin.AdminAction;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.delivery.DeliveryRequest;
 import org.postilion.api.delivery.DeliveryResult;
 import org.postilion.api.delivery.Disposition;
@@ -87,8 +88,7 @@ final class Outcomes {
     this.inFlight = inFlight;
     this.actions = actions;
     this.clock = clock;
-    this.thread = new Thread(this::run, "postilion-outcomes");
-    thread.setDaemon(true);
+    this.thread = DaemonThreads.of("postilion-outcomes", this::run);
   }
 
   void start() {

@@ -9,14 +9,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -26,22 +24,10 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
-import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
-import org.osgi.service.metatype.annotations.ObjectClassDefinition;
-import org.postilion.api.admin.AdminAction;
-import org.postilion.api.admin.MessageDetails;
-import org.postilion.api.admin.ProtocolStatus;
-import org.postilion.api.admin.QueueAdmin;
-import org.postilion.api.admin.QueueCounts;
-import org.postilion.api.admin.QueueSummary;
-import org.postilion.api.admin.QueuedRecipient;
-import org.postilion.api.admin.ReadyQueueDetails;
-import org.postilion.api.admin.ReadyQueueStatus;
-import org.postilion.api.admin.Selector;
-import org.postilion.api.admin.XferStatus;
 import org.postilion.api.bounce.BounceClassifier;
 import org.postilion.api.cluster.SharedLimits;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.config.LocalHost;
 import org.postilion.api.config.NodeId;
 import org.postilion.api.delivery.DeliveryProtocol;
@@ -50,9 +36,7 @@ import org.postilion.api.event.EventPublisher;
 import org.postilion.api.event.EventRecord;
 import org.postilion.api.message.TraceHeader;
 import org.postilion.api.metrics.Providers;
-import org.postilion.api.queue.QueueConfig;
 import org.postilion.api.queue.QueueConfigPolicy;
-import org.postilion.api.queue.QueueName;
 import org.postilion.api.reception.ContentBuffer;
 import org.postilion.api.reception.Reception;
 import org.postilion.api.reception.ReceptionException;
@@ -61,7 +45,6 @@ import org.postilion.api.reception.Refusal;
 import org.postilion.api.reception.Submission;
 import org.postilion.api.reception.Transfer;
 import org.postilion.api.shaping.TrafficShaping;
-import org.postilion.api.spool.QueueEntry;
 import org.postilion.api.spool.Spool;
 import org.postilion.queue.QueueDefinition;
 import org.postilion.queue.QueueRule;
@@ -75,64 +58,24 @@ import org.slf4j.LoggerFactory;
 /**
  * The queue manager: takes mail in ({@link Reception}), keeps it in scheduled queues named {@code
  * campaign:tenant@domain}, moves due mail into ready queues per destination site and egress source,
- * whose threads deliver it through the protocols, and books what became of it. It is also the
- * operator's hands on the queues ({@link QueueAdmin}).
+ * whose threads deliver it through the protocols, and books what became of it. The operator's hands
+ * on the queues ({@link org.postilion.api.admin.QueueAdmin}) are {@link Administration}, which
+ * reaches the parts through {@link QueueParts}.
  *
  * <p>This class wires the parts, each of which does one job: {@link Receiver} (reception), {@link
  * Scheduler} (scheduled queues), {@link Dispatcher} (due mail to its ready queue), {@link
  * ReadyQueues} (sessions, limits, pacing), {@link Outcomes} (booking, group commit), {@link
- * AdminActions} and {@link Operations} (the operator's actions), {@link Inspection} (what the
- * operator sees), {@link QueueConfigs} (configuration per queue, cached) and the {@link EventBus}.
+ * AdminActions} and {@link Operations} (the operator's actions), {@link Transfers} (xfer), {@link
+ * Inspection} (what the operator sees), {@link QueueConfigs} (configuration per queue, cached) and
+ * the {@link EventBus}.
  */
 @Component(
-    service = {Reception.class, QueueAdmin.class, EventPublisher.class},
+    service = {Reception.class, EventPublisher.class, QueueParts.class},
     immediate = true,
-    // The bean name of the admin service in Camel routes.
-    property = "name=queueAdmin",
     configurationPid = "org.postilion.queue.manager")
-@Designate(ocd = QueueManager.Config.class)
-public class QueueManager implements Reception, QueueAdmin, EventPublisher {
+@Designate(ocd = QueueManagerConfig.class)
+public class QueueManager implements Reception, EventPublisher, QueueParts {
   private static final Logger LOG = LoggerFactory.getLogger(QueueManager.class);
-
-  @ObjectClassDefinition(
-      name = "Postilion queue manager",
-      description = "Queue naming, routing and the policy threads")
-  public @interface Config {
-    @AttributeDefinition(description = "Header that names the tenant; removed before delivery")
-    String tenant__header() default "X-Tenant";
-
-    @AttributeDefinition(description = "Header that names the campaign; removed before delivery")
-    String campaign__header() default "X-Campaign";
-
-    @AttributeDefinition(
-        description =
-            "Add X-Postilion-Ref to every message, so that bounces and complaints are tied back"
-                + " to it")
-    boolean trace__header() default true;
-
-    @AttributeDefinition(
-        description =
-            "Header fields every record of a message carries (KumoMTA's log headers), comma"
-                + " separated; X-* takes every field starting X-")
-    String log__headers() default "";
-
-    @AttributeDefinition(
-        description = "Meta values every record of a message carries (KumoMTA's log meta)")
-    String log__meta() default "";
-
-    @AttributeDefinition(description = "Longest a protocol may take to say where mail goes (DNS)")
-    String resolve__timeout() default "60s";
-
-    @AttributeDefinition(description = "Longest a queue configuration policy route may take")
-    String policy__timeout() default "10s";
-
-    @AttributeDefinition(description = "How long a policy route's queue configuration is kept")
-    String policy__cache() default "60s";
-
-    @AttributeDefinition(
-        description = "Bytes of recently received messages kept in memory for their delivery")
-    long message__cache() default 64L * 1024 * 1024;
-  }
 
   /** How long dispatching pauses after a configuration went away. */
   private static final Duration SETTLE_AFTER_REMOVAL = Duration.ofSeconds(2);
@@ -247,7 +190,7 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
   }
 
   @Activate
-  void activate(Config config) {
+  void activate(QueueManagerConfig config) {
     String nodeId = NodeId.in(dataFolder);
     String hostName = LocalHost.name();
     records =
@@ -320,7 +263,7 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
             });
     actions.load();
     long start = System.nanoTime();
-    int loaded = loadSchedule();
+    int loaded = scheduler.load(spool, gauges::added);
     LOG.info(
         "Queue manager started with {} queued recipients from the spool in {} ms",
         loaded,
@@ -345,11 +288,11 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
   }
 
   @Modified
-  void modified(Config config) {
+  void modified(QueueManagerConfig config) {
     headers(config);
   }
 
-  private void headers(Config config) {
+  private void headers(QueueManagerConfig config) {
     try {
       receiver.capture(LogCapture.parse(config.log__headers(), config.log__meta()));
     } catch (IllegalArgumentException e) {
@@ -387,21 +330,14 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
 
   /** A small pool with a bounded queue; when that is full the caller runs the task itself. */
   private static ThreadPoolExecutor pool(String name, int threads, int capacity) {
-    AtomicInteger number = new AtomicInteger();
-    ThreadPoolExecutor pool =
-        new ThreadPoolExecutor(
-            threads,
-            threads,
-            60,
-            TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(capacity),
-            task -> {
-              Thread thread = new Thread(task, name + "-" + number.incrementAndGet());
-              thread.setDaemon(true);
-              return thread;
-            },
-            new ThreadPoolExecutor.CallerRunsPolicy());
-    return pool;
+    return new ThreadPoolExecutor(
+        threads,
+        threads,
+        60,
+        TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(capacity),
+        DaemonThreads.numbered(name),
+        new ThreadPoolExecutor.CallerRunsPolicy());
   }
 
   @Deactivate
@@ -419,33 +355,6 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
     bus.unsubscribe(metrics);
     metrics.close();
     bus.close();
-  }
-
-  /** Reads the queued entries back; entries of one message due together become one batch. */
-  private int loadSchedule() {
-    List<QueueEntry> group = new ArrayList<>();
-    int[] count = {0};
-    spool.forEachQueued(
-        entry -> {
-          if (!group.isEmpty() && !sameBatch(group.get(0), entry)) {
-            scheduler.add(Batch.of(group));
-            group.clear();
-          }
-          group.add(entry);
-          gauges.added(entry);
-          count[0]++;
-        });
-    if (!group.isEmpty()) {
-      scheduler.add(Batch.of(group));
-    }
-    return count[0];
-  }
-
-  private static boolean sameBatch(QueueEntry first, QueueEntry next) {
-    return first.key().messageId().equals(next.key().messageId())
-        && first.queue().equals(next.queue())
-        && first.due().equals(next.due())
-        && first.attempts() == next.attempts();
   }
 
   private List<QueueRule> rules() {
@@ -652,121 +561,41 @@ public class QueueManager implements Reception, QueueAdmin, EventPublisher {
     return transferReceiver.receive(transfer);
   }
 
+  // --- QueueParts: what Administration, the operator's hands, reaches -------------------------
+
   @Override
-  public XferStatus xfer(Selector selector, String target, String reason) {
-    return transfers.start(selector, target, reason);
+  public Inspection inspection() {
+    return inspection;
   }
 
   @Override
-  public List<XferStatus> xfers() {
-    return transfers.list();
+  public Operations operations() {
+    return operations;
   }
 
   @Override
-  public Optional<XferStatus> cancelXfer(String name, String reason) {
-    return transfers.cancel(name, reason);
-  }
-
-  // --- QueueAdmin -----------------------------------------------------------------------------
-
-  @Override
-  public QueueSummary summary() {
-    return inspection.summary();
+  public Transfers transfers() {
+    return transfers;
   }
 
   @Override
-  public Map<String, QueueCounts> counts() {
-    return gauges.snapshot();
+  public AdminActions actions() {
+    return actions;
   }
 
   @Override
-  public List<QueuedRecipient> list(Selector selector, int limit) {
-    return inspection.list(selector, limit);
+  public ReadyQueues ready() {
+    return ready;
   }
 
   @Override
-  public Optional<MessageDetails> message(String messageId) {
-    return inspection.message(messageId);
+  public QueueConfigs configs() {
+    return configs;
   }
 
   @Override
-  public List<ProtocolStatus> protocols() {
-    return inspection.protocols();
-  }
-
-  @Override
-  public AdminAction suspend(Selector selector, Duration duration, String reason) {
-    return operations.suspend(selector, duration, reason);
-  }
-
-  @Override
-  public AdminAction suspendReady(String site, Duration duration, String reason) {
-    return operations.suspendReady(site, duration, reason);
-  }
-
-  @Override
-  public List<AdminAction> suspensions() {
-    return actions.inForce((AdminAction.Kind) null);
-  }
-
-  @Override
-  public List<AdminAction> resume(String id, Selector selector) {
-    return operations.resume(id, selector);
-  }
-
-  @Override
-  public BounceOutcome bounce(Selector selector, Duration duration, String reason) {
-    return operations.bounce(selector, duration, reason);
-  }
-
-  @Override
-  public List<AdminAction> bounces() {
-    return actions.inForce(AdminAction.Kind.BOUNCE);
-  }
-
-  @Override
-  public boolean cancelBounce(String id) {
-    return operations.cancelBounce(id);
-  }
-
-  @Override
-  public int retryNow(Selector selector) {
-    return operations.retryNow(selector);
-  }
-
-  @Override
-  public int rebind(Selector selector, String reason) {
-    return operations.rebind(selector, reason);
-  }
-
-  @Override
-  public List<ReadyQueueStatus> readyQueues() {
-    return ready.statuses();
-  }
-
-  @Override
-  public Optional<ReadyQueueDetails> readyQueue(String name) {
-    return ready.named(name).map(ReadyQueue::details);
-  }
-
-  @Override
-  public boolean abortSession(String readyQueue, String sessionId) {
-    return ready.named(readyQueue).map(q -> q.abort(sessionId)).orElse(false);
-  }
-
-  @Override
-  public QueueConfig queueConfig(String queueName) {
-    return configs.now(QueueName.parse(queueName));
-  }
-
-  @Override
-  public Map<String, Long> bounced(String bounceId) {
-    return actions.bouncedBy(bounceId);
-  }
-
-  @Override
-  public boolean isReadySuspended(String site) {
-    return actions.isReadySuspended(site);
+  public QueueGauges gauges() {
+    return gauges;
   }
 
   /** For tests: what Declarative Services would inject. */

@@ -19,6 +19,7 @@ import org.postilion.api.admin.ReadyQueueDetails;
 import org.postilion.api.admin.ReadyQueueSession;
 import org.postilion.api.admin.ReadyQueueStatus;
 import org.postilion.api.cluster.SharedLimits;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.delivery.DeliveryProtocol;
 import org.postilion.api.egress.EgressSource;
 import org.postilion.api.shaping.Rate;
@@ -196,10 +197,9 @@ final class ReadyQueue {
       return;
     }
     Thread worker =
-        new Thread(
-            new ReadyQueueWorker(this, environment.courier()),
-            "postilion-out-" + key.name() + "-" + threadNumber.incrementAndGet());
-    worker.setDaemon(true);
+        DaemonThreads.of(
+            "postilion-out-" + key.name() + "-" + threadNumber.incrementAndGet(),
+            new ReadyQueueWorker(this, environment.courier()));
     workers.add(worker);
     worker.start();
   }

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.PriorityQueue;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import org.postilion.api.spool.QueueEntry;
+import org.postilion.api.spool.Spool;
 
 /**
  * Batches of queue entries ordered by due time. Holds only the entries' metadata; message bytes
@@ -62,6 +64,36 @@ final class Scheduler {
   /** Shows every waiting batch to {@code visitor}, which must be quick: dispatch waits. */
   synchronized void forEach(Consumer<Batch> visitor) {
     batches.forEach(visitor);
+  }
+
+  /**
+   * Reads the queued entries back from the spool at a start; entries of one message due together
+   * become one batch. Each entry is shown to {@code counted} too; returns how many there were.
+   */
+  int load(Spool spool, Consumer<QueueEntry> counted) {
+    List<QueueEntry> group = new ArrayList<>();
+    int[] count = {0};
+    spool.forEachQueued(
+        entry -> {
+          if (!group.isEmpty() && !sameBatch(group.get(0), entry)) {
+            add(Batch.of(group));
+            group.clear();
+          }
+          group.add(entry);
+          counted.accept(entry);
+          count[0]++;
+        });
+    if (!group.isEmpty()) {
+      add(Batch.of(group));
+    }
+    return count[0];
+  }
+
+  private static boolean sameBatch(QueueEntry first, QueueEntry next) {
+    return first.key().messageId().equals(next.key().messageId())
+        && first.queue().equals(next.queue())
+        && first.due().equals(next.due())
+        && first.attempts() == next.attempts();
   }
 
   synchronized void close() {

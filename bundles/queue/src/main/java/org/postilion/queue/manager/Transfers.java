@@ -30,6 +30,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.postilion.api.admin.Selector;
 import org.postilion.api.admin.XferStatus;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.json.Json;
 import org.postilion.api.spool.MessageRecord;
 import org.postilion.api.spool.QueueEntry;
@@ -262,8 +263,8 @@ final class Transfers implements AutoCloseable {
         batches.forEach(b -> taken.addAndGet(b.size()));
         int wanted = Math.min(THREADS, pending.size());
         while (threads.size() < wanted) {
-          Thread thread = new Thread(this::run, "postilion-xfer-" + threadNumber.incrementAndGet());
-          thread.setDaemon(true);
+          Thread thread =
+              DaemonThreads.of("postilion-xfer-" + threadNumber.incrementAndGet(), this::run);
           threads.add(thread);
           thread.start();
         }

@@ -28,6 +28,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.config.ConfigFiles;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.metrics.MetricSet;
@@ -158,12 +159,7 @@ public class ResourceGuard {
     modified(config, properties);
     metrics.multiCollector("resource-guard", () -> this::collect);
     checker =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread thread = new Thread(r, "postilion-resource-guard");
-              thread.setDaemon(true);
-              return thread;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("postilion-resource-guard"));
     checker.scheduleWithFixedDelay(this::checkQuietly, 0, 1, TimeUnit.SECONDS);
   }
 

@@ -26,11 +26,16 @@ final class Harness implements AutoCloseable {
   final FakeProtocol protocol = new FakeProtocol();
   final List<EventRecord> records = new CopyOnWriteArrayList<>();
   final QueueManager manager;
+
+  /** The operator's hands on {@link #manager}, as Declarative Services would wire them. */
+  final Administration admin;
+
   volatile ShapingSettings shaping = ShapingSettings.DEFAULTS;
   final List<QueueConfigPolicy> policies = new CopyOnWriteArrayList<>();
 
   Harness(Path folder, Map<String, Object> managerSettings) throws Exception {
     manager = new QueueManager(Clock.systemUTC(), folder.resolve("bus"));
+    admin = new Administration(manager);
     manager.bind(
         spool,
         ReceptionBuffers.of(folder.resolve("buffers"), 1 << 16, 1 << 24, 0, 0),
@@ -40,7 +45,7 @@ final class Harness implements AutoCloseable {
     manager.addDefinition(definition("*", Map.of("protocol", "fake", "retry.interval", "1h")));
     manager.addListener(records::add, Map.of());
     Map<String, Object> settings = new HashMap<>(managerSettings);
-    manager.activate(TypedConfig.of(QueueManager.Config.class, settings));
+    manager.activate(TypedConfig.of(QueueManagerConfig.class, settings));
     manager.addProtocol("fake", protocol, "test");
   }
 

@@ -58,7 +58,7 @@ class QueueManagerTest {
     assertEquals(2, h.protocol.mostSessions("stuck.test"), "connection_limit 2");
 
     long summaryStart = System.nanoTime();
-    ReadyQueueStatus stuck = readyQueue(h.manager.summary().ready(), "stuck.test");
+    ReadyQueueStatus stuck = readyQueue(h.admin.summary().ready(), "stuck.test");
     assertTrue(System.nanoTime() - summaryStart < Duration.ofSeconds(1).toNanos());
     assertTrue(stuck.ready() <= 5, "max_ready 5, saw " + stuck.ready());
     assertEquals(2, stuck.connections());
@@ -66,13 +66,13 @@ class QueueManagerTest {
     await(
         "the rest back in the schedule",
         () ->
-            h.manager.list(new Selector("stuck.test", null, null, null), 100).stream()
+            h.admin.list(new Selector("stuck.test", null, null, null), 100).stream()
                     .filter(r -> r.state().equals("scheduled"))
                     .count()
                 == 53);
     // An operator's bounce ends everything that waits, ready queue included, at once.
     QueueAdmin.BounceOutcome bounce =
-        h.manager.bounce(new Selector("stuck.test", null, null, null), null, "gone");
+        h.admin.bounce(new Selector("stuck.test", null, null, null), null, "gone");
     // All but the two in their sessions. The dispatcher keeps offering scheduled recipients to the
     // full ready queue: one it is moving at that instant ends a moment later, when it meets the
     // bounce in force.
@@ -139,21 +139,21 @@ class QueueManagerTest {
     await(
         "the rest back in the schedule",
         () ->
-            h.manager.list(new Selector("slow.test", null, null, null), 100).stream()
+            h.admin.list(new Selector("slow.test", null, null, null), 100).stream()
                         .filter(r -> r.state().equals("scheduled"))
                         .count()
                     == 7
-                && readyQueue(h.manager.summary().ready(), "slow.test").ready() == 2);
+                && readyQueue(h.admin.summary().ready(), "slow.test").ready() == 2);
     for (int i = 0; i < 20; i++) {
       // Retried shortly, never let in beyond max_ready.
-      assertTrue(readyQueue(h.manager.summary().ready(), "slow.test").ready() <= 2);
+      assertTrue(readyQueue(h.admin.summary().ready(), "slow.test").ready() <= 2);
       Thread.sleep(10);
     }
     // KumoMTA's Delayed: each recipient sent back says why, once, however often it is offered.
     // One that was sent back before the session opened may since have moved up into the ready
     // queue: it keeps its record, so 7 or 8 recipients have one.
     var scheduled =
-        h.manager.list(new Selector("slow.test", null, null, null), 100).stream()
+        h.admin.list(new Selector("slow.test", null, null, null), 100).stream()
             .filter(r -> r.state().equals("scheduled"))
             .map(QueuedRecipient::recipient)
             .toList();
@@ -164,17 +164,17 @@ class QueueManagerTest {
         h.records.stream()
             .filter(r -> r.type().recordName().equals("Delayed"))
             .allMatch(r -> r.response().content().contains("is full (max_ready 2)")));
-    h.manager.retryNow(new Selector("slow.test", null, null, null));
+    h.admin.retryNow(new Selector("slow.test", null, null, null));
     await(
         "the retried recipients back in the schedule",
         () ->
-            h.manager.list(new Selector("slow.test", null, null, null), 100).stream()
+            h.admin.list(new Selector("slow.test", null, null, null), 100).stream()
                     .filter(r -> r.state().equals("scheduled"))
                     .count()
                 == 7);
     h.protocol.behave("slow.test", FakeProtocol.Behaviour.DELIVER);
     h.protocol.release();
-    h.manager.retryNow(new Selector("slow.test", null, null, null));
+    h.admin.retryNow(new Selector("slow.test", null, null, null));
     // Two at a time get in; the others come back 5 to 10 s later, and those arriving together
     // may be sent back once more: the wait allows a few such rounds.
     Harness.await(
@@ -220,7 +220,7 @@ class QueueManagerTest {
     await(
         "four waiting for the protocol",
         () ->
-            h.manager.list(null, 100).stream()
+            h.admin.list(null, 100).stream()
                     .filter(r -> r.state().equals("waiting for protocol fake"))
                     .count()
                 == 4);
@@ -258,13 +258,13 @@ class QueueManagerTest {
   @Test
   void aSuspendedSiteHoldsItsMailUntilResumed() throws Exception {
     Harness h = start(Map.of());
-    h.manager.suspendReady("paused.test", null, "maintenance");
+    h.admin.suspendReady("paused.test", null, "maintenance");
     h.sendMany("paused.test", 3);
     h.send("x@other.test");
     await("other.test delivered", () -> h.recordsOf("Delivery", "other.test") == 1);
-    assertTrue(readyQueue(h.manager.summary().ready(), "paused.test").suspended());
+    assertTrue(readyQueue(h.admin.summary().ready(), "paused.test").suspended());
     assertEquals(0, h.recordsOf("Delivery", "paused.test"));
-    h.manager.resume(h.manager.suspensions().get(0).id(), null);
+    h.admin.resume(h.admin.suspensions().get(0).id(), null);
     await("paused.test delivered", () -> h.recordsOf("Delivery", "paused.test") == 3);
   }
 

@@ -30,7 +30,7 @@ class ReceiverTest {
 
   private String receive(String headers, String... recipients) throws Exception {
     harness = harness == null ? new Harness(folder, Map.of()) : harness;
-    harness.manager.suspend(
+    harness.admin.suspend(
         new org.postilion.api.admin.Selector("x.test", null, null, null), null, "hold");
     byte[] content =
         ("From: a@b.test\r\n" + headers + "Subject: s\r\n\r\nbody\r\n")

@@ -121,12 +121,12 @@ class TransfersTest {
         count + " parked",
         Duration.ofSeconds(10),
         () ->
-            a.manager.list(XFER, 1000).stream().filter(r -> !r.state().equals("routing")).count()
+            a.admin.list(XFER, 1000).stream().filter(r -> !r.state().equals("routing")).count()
                 == count);
   }
 
   private XferStatus latest() {
-    return a.manager.xfers().get(0);
+    return a.admin.xfers().get(0);
   }
 
   @Test
@@ -135,7 +135,7 @@ class TransfersTest {
     // Mail that does not match stays here, in flight to a site that does not answer.
     a.protocol.behave("elsewhere.test", FakeProtocol.Behaviour.HANG);
     a.send("other@elsewhere.test");
-    XferStatus started = a.manager.xfer(XFER, url(), "scaling down");
+    XferStatus started = a.admin.xfer(XFER, url(), "scaling down");
     assertEquals(
         "http://127.0.0.1:" + target.getAddress().getPort() + "/.xfer.postilion.internal",
         started.name());
@@ -165,13 +165,13 @@ class TransfersTest {
   void mailTheTargetRefusesStaysHereAndGoesOnALaterXfer() throws Exception {
     queue(3);
     status = 503;
-    a.manager.xfer(XFER, url(), "first try");
+    a.admin.xfer(XFER, url(), "first try");
     Harness.await("3 refused", Duration.ofSeconds(10), () -> latest().returned() == 3);
     assertEquals(3, queuedHere());
     assertEquals(0, a.recordsOf("XferOut", "xfer.test"));
     assertTrue(latest().lastError().startsWith("HTTP 503"), latest().lastError());
     status = 200;
-    XferStatus again = a.manager.xfer(XFER, url(), "second try");
+    XferStatus again = a.admin.xfer(XFER, url(), "second try");
     assertEquals(3, again.taken(), "the refused mail was back in its queue");
     Harness.await("transferred", Duration.ofSeconds(10), () -> queuedHere() == 0);
   }
@@ -180,11 +180,11 @@ class TransfersTest {
   void aCancelGivesBackWhatWasNotSent() throws Exception {
     queue(10);
     hold = new CountDownLatch(1);
-    a.manager.xfer(XFER, url(), "to cancel");
+    a.admin.xfer(XFER, url(), "to cancel");
     String name = latest().name();
     // Four go out at once and wait at the target; six wait their turn here.
     Harness.await("4 in flight", Duration.ofSeconds(10), () -> arrived.get() == 4);
-    XferStatus cancelled = a.manager.cancelXfer(name, "changed my mind").orElseThrow();
+    XferStatus cancelled = a.admin.cancelXfer(name, "changed my mind").orElseThrow();
     assertEquals("cancelled", cancelled.state());
     assertEquals(6, cancelled.returned());
     hold.countDown();
@@ -193,19 +193,18 @@ class TransfersTest {
         Duration.ofSeconds(10),
         () -> a.recordsOf("XferOut", "xfer.test") == 4);
     assertEquals(6, queuedHere());
-    assertTrue(a.manager.cancelXfer("no such xfer", null).isEmpty());
+    assertTrue(a.admin.cancelXfer("no such xfer", null).isEmpty());
     // An xfer that finds nothing is done at once.
     assertEquals(
-        "done",
-        a.manager.xfer(new Selector("none.test", null, null, null), url(), "empty").state());
+        "done", a.admin.xfer(new Selector("none.test", null, null, null), url(), "empty").state());
   }
 
   @Test
   void targetsAreHttpUrlsOfTheOtherNode() {
-    assertThrows(IllegalArgumentException.class, () -> a.manager.xfer(XFER, "ftp://x", "r"));
-    assertThrows(IllegalArgumentException.class, () -> a.manager.xfer(XFER, "node-b:8000", "r"));
+    assertThrows(IllegalArgumentException.class, () -> a.admin.xfer(XFER, "ftp://x", "r"));
+    assertThrows(IllegalArgumentException.class, () -> a.admin.xfer(XFER, "node-b:8000", "r"));
     assertThrows(
-        IllegalArgumentException.class, () -> a.manager.xfer(XFER, "http://b:8000/?q=1", "r"));
+        IllegalArgumentException.class, () -> a.admin.xfer(XFER, "http://b:8000/?q=1", "r"));
     Transfers.Target parsed = Transfers.Target.parse("https://u:pw@node-b:8000/postilion/");
     assertEquals("https://node-b:8000/postilion", parsed.shown());
     assertEquals("https://node-b:8000/postilion/api/xfer/inject/v1", parsed.endpoint().toString());

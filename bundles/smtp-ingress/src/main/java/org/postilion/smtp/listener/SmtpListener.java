@@ -41,6 +41,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.postilion.api.bounce.ReportInbox;
+import org.postilion.api.concurrent.DaemonThreads;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.reception.LocalListener;
 import org.postilion.api.reception.Reception;
@@ -292,11 +293,7 @@ public class SmtpListener implements LocalListener {
       throws Exception {
     ScheduledExecutorService housekeeping =
         Executors.newSingleThreadScheduledExecutor(
-            task -> {
-              Thread thread = new Thread(task, "postilion-smtp-" + settings.name() + "-upkeep");
-              thread.setDaemon(true);
-              return thread;
-            });
+            DaemonThreads.named("postilion-smtp-" + settings.name() + "-upkeep"));
     try {
       return start(settings, reception, destination, authenticator, housekeeping, trace);
     } catch (Exception | Error e) {
