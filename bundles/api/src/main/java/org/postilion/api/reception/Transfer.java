@@ -11,7 +11,8 @@ import org.postilion.api.delivery.MessageContent;
  *
  * @param sourceNode the id of the node it comes from
  * @param sourceId its id there
- * @param queue its scheduled queue ({@code campaign:tenant@domain})
+ * @param queue its scheduled queue ({@code campaign:tenant@domain}), which names its tenant and
+ *     campaign
  * @param created when that node received it
  * @param due when its next attempt is due
  * @param attempts attempts made so far
@@ -23,13 +24,14 @@ public record Transfer(
     String sender,
     List<String> recipients,
     String queue,
-    String tenant,
-    String campaign,
     Instant created,
     Instant due,
     int attempts,
     MessageContent content,
     String peerAddress) {
+
+  /** Recipients one transfer may carry (a batch of one scheduled queue). */
+  public static final int MAX_RECIPIENTS = 10_000;
 
   public Transfer {
     recipients = List.copyOf(recipients);

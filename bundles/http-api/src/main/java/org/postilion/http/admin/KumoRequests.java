@@ -48,28 +48,35 @@ final class KumoRequests {
   record Xfer(Selector selector, String target, String reason) {}
 
   static Xfer xfer(JsonNode body) throws RequestException {
-    for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
-      if (!XFER_FIELDS.contains(name)) {
-        throw new RequestException(422, name, "unknown field; expected one of " + XFER_FIELDS);
-      }
-    }
-    String target = text(body, "target");
-    if (target == null || target.isBlank()) {
-      throw new RequestException(422, "target", "is required: the other node's HTTP API URL");
-    }
-    return new Xfer(selector(body, true), target.trim(), reason(body));
+    onlyKnown(body, XFER_FIELDS);
+    String target = required(body, "target", "the other node's HTTP API URL");
+    return new Xfer(selector(body, true), target, reason(body));
   }
 
   /** {@code XferCancelV1Request}: the xfer by its queue name. */
   record XferCancel(String name, String reason) {}
 
   static XferCancel xferCancel(JsonNode body) throws RequestException {
-    String name = text(body, "queue_name");
-    if (name == null || name.isBlank()) {
-      throw new RequestException(422, "queue_name", "is required: the xfer's queue name");
+    return new XferCancel(required(body, "queue_name", "the xfer's queue name"), reason(body));
+  }
+
+  /** Refuses (422) a field the request type does not have, as KumoMTA refuses it. */
+  private static void onlyKnown(JsonNode body, Set<String> fields) throws RequestException {
+    for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!fields.contains(name)) {
+        throw new RequestException(422, name, "unknown field; expected one of " + fields);
+      }
     }
-    return new XferCancel(name.trim(), reason(body));
+  }
+
+  /** A text field that must be there and not blank, trimmed; {@code what} says what it names. */
+  private static String required(JsonNode body, String field, String what) throws RequestException {
+    String value = text(body, field);
+    if (value == null || value.isBlank()) {
+      throw new RequestException(422, field, "is required: " + what);
+    }
+    return value.trim();
   }
 
   /** A bounce, suspension or ready-queue suspension as the request asked for it. */
@@ -77,12 +84,7 @@ final class KumoRequests {
 
   /** {@code BounceV1Request}: unknown fields are refused (422), as KumoMTA refuses them. */
   static Action bounce(JsonNode body, Instant now) throws RequestException {
-    for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
-      if (!BOUNCE_FIELDS.contains(name)) {
-        throw new RequestException(422, name, "unknown field; expected one of " + BOUNCE_FIELDS);
-      }
-    }
+    onlyKnown(body, BOUNCE_FIELDS);
     if (body.path("suppress_logging").asBoolean(false)) {
       throw new RequestException(
           422, "suppress_logging", "not supported here: AdminBounce records are always written");
@@ -97,11 +99,8 @@ final class KumoRequests {
 
   /** {@code SuspendReadyQueueV1Request}: one ready queue by its exact name. */
   static Action suspendReady(JsonNode body, Instant now) throws RequestException {
-    String name = text(body, "name");
-    if (name == null || name.isBlank()) {
-      throw new RequestException(422, "name", "is required: the ready queue's name");
-    }
-    return new Action(null, name.trim(), duration(body, now), reason(body));
+    String name = required(body, "name", "the ready queue's name");
+    return new Action(null, name, duration(body, now), reason(body));
   }
 
   /** {@code AbortReadyQConnV1Request}: one session of one ready queue. */

@@ -43,7 +43,6 @@ public class XferServlet extends HttpServlet {
 
   static final String MEDIA_TYPE = "application/vnd.postilion.xfer";
   private static final int MAX_HEAD = 1024 * 1024;
-  private static final int MAX_RECIPIENTS = 10_000;
   private static final int MAX_TEXT = 1024;
 
   @Reference private transient Reception reception;
@@ -125,8 +124,8 @@ public class XferServlet extends HttpServlet {
     if (recipients == null || !recipients.isArray() || recipients.isEmpty()) {
       throw RequestException.badField("recipients", "a non-empty array of addresses");
     }
-    if (recipients.size() > MAX_RECIPIENTS) {
-      throw RequestException.badField("recipients", "more than " + MAX_RECIPIENTS);
+    if (recipients.size() > Transfer.MAX_RECIPIENTS) {
+      throw RequestException.badField("recipients", "more than " + Transfer.MAX_RECIPIENTS);
     }
     List<String> addresses = new ArrayList<>();
     for (JsonNode recipient : recipients) {
@@ -142,8 +141,6 @@ public class XferServlet extends HttpServlet {
         address("sender", head.get("sender"), true),
         addresses,
         text(head, "queue", true),
-        null,
-        null,
         instant(head, "created"),
         instant(head, "due"),
         attempts,

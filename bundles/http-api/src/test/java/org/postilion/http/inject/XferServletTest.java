@@ -1,7 +1,6 @@
 package org.postilion.http.inject;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,7 +36,9 @@ class XferServletTest {
     assertEquals("c:t@x.test", transfer.queue());
     assertEquals(Instant.parse("2026-12-01T01:00:00Z"), transfer.due());
     assertEquals(3, transfer.attempts());
-    assertNull(transfer.tenant());
+    // Tenant and campaign are those its queue names: a transfer has no fields of its own for them.
+    assertEquals("n1", transfer.sourceNode());
+    assertEquals("m1", transfer.sourceId());
   }
 
   @Test

@@ -41,6 +41,10 @@ import org.slf4j.LoggerFactory;
 final class Receiver {
   private static final Logger LOG = LoggerFactory.getLogger(Receiver.class);
 
+  /** The answer when the spool cannot take a message now: the sender keeps it and tries again. */
+  static final Response CANNOT_QUEUE =
+      Response.of(451, "4.3.0", "cannot queue the message now, try again later");
+
   private final Spool spool;
   private final Scheduler scheduler;
   private final QueueGauges gauges;
@@ -190,8 +194,7 @@ final class Receiver {
       entries = entries(received, id, now);
     } catch (IllegalArgumentException e) {
       LOG.error("A reception filter chose an invalid queue for {}", id, e);
-      throw new ReceptionException(
-          Response.of(451, "4.3.0", "cannot queue the message now, try again later"), e);
+      throw new ReceptionException(CANNOT_QUEUE, e);
     }
     TraceHeader trace = traces;
     if (trace != null) {
@@ -231,12 +234,10 @@ final class Receiver {
       }
     } catch (IOException e) {
       LOG.error("Could not read a message from {} back", submission.peerAddress(), e);
-      throw new ReceptionException(
-          Response.of(451, "4.3.0", "cannot queue the message now, try again later"), e);
+      throw new ReceptionException(CANNOT_QUEUE, e);
     } catch (SpoolException e) {
       LOG.error("Could not spool a message from {}", submission.peerAddress(), e);
-      throw new ReceptionException(
-          Response.of(451, "4.3.0", "cannot queue the message now, try again later"), e);
+      throw new ReceptionException(CANNOT_QUEUE, e);
     }
     QueueMetrics counting = metrics;
     if (counting != null) {
@@ -255,9 +256,7 @@ final class Receiver {
     String tenant = queueNamePart(received.tenant());
     String campaign = queueNamePart(received.campaign());
     QueueName chosen = received.queue() == null ? null : QueueName.parse(received.queue());
-    if (chosen != null
-        && (!Objects.equals(chosen.tenant(), queueNamePart(chosen.tenant()))
-            || !Objects.equals(chosen.campaign(), queueNamePart(chosen.campaign())))) {
+    if (chosen != null && !hasSafeParts(chosen)) {
       throw new IllegalArgumentException("unsafe tenant or campaign in queue " + chosen);
     }
     List<QueueEntry> entries = new ArrayList<>();
@@ -320,6 +319,15 @@ final class Receiver {
       groups.computeIfAbsent(entry.queue(), k -> new ArrayList<>()).add(entry);
     }
     return groups.values().stream().map(Batch::of).toList();
+  }
+
+  /**
+   * Whether a queue name chosen elsewhere has tenant and campaign as {@link #queueNamePart} keeps
+   * them.
+   */
+  static boolean hasSafeParts(QueueName queue) {
+    return Objects.equals(queue.tenant(), queueNamePart(queue.tenant()))
+        && Objects.equals(queue.campaign(), queueNamePart(queue.campaign()));
   }
 
   /**

@@ -46,20 +46,9 @@ final class Records {
 
   /**
    * @param nodeId this node's id, in every record
+   * @param nodeName this node's name now (its cluster's {@code node.name}, else its host name)
    * @param protocolNames a protocol's name in records ({@code smtp} is KumoMTA's {@code ESMTP})
    * @param classifier the bounce classifier in force, or {@code null} when there is none
-   */
-  Records(
-      EventBus bus,
-      Clock clock,
-      String nodeId,
-      UnaryOperator<String> protocolNames,
-      Supplier<BounceClassifier> classifier) {
-    this(bus, clock, nodeId, () -> null, protocolNames, classifier);
-  }
-
-  /**
-   * @param nodeName this node's name now (its cluster's {@code node.name}, else its host name)
    */
   Records(
       EventBus bus,

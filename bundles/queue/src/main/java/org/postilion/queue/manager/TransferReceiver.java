@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.Supplier;
 import org.postilion.api.delivery.Response;
 import org.postilion.api.event.EventType;
@@ -30,9 +29,6 @@ import org.slf4j.LoggerFactory;
  */
 final class TransferReceiver {
   private static final Logger LOG = LoggerFactory.getLogger(TransferReceiver.class);
-
-  /** Recipients one transfer may carry: a batch of one scheduled queue. */
-  static final int MAX_RECIPIENTS = 10_000;
 
   private final Spool spool;
   private final Scheduler scheduler;
@@ -60,8 +56,8 @@ final class TransferReceiver {
   }
 
   String receive(Transfer transfer) throws ReceptionException {
-    if (transfer.recipients().isEmpty() || transfer.recipients().size() > MAX_RECIPIENTS) {
-      throw refused("between 1 and " + MAX_RECIPIENTS + " recipients per transfer");
+    if (transfer.recipients().isEmpty() || transfer.recipients().size() > Transfer.MAX_RECIPIENTS) {
+      throw refused("between 1 and " + Transfer.MAX_RECIPIENTS + " recipients per transfer");
     }
     QueueName queue;
     try {
@@ -70,8 +66,7 @@ final class TransferReceiver {
       throw refused("not a queue name: " + e.getMessage());
     }
     // The queue's tenant and campaign reach file paths and labels: the same rules as at reception.
-    if (!Objects.equals(queue.tenant(), Receiver.queueNamePart(queue.tenant()))
-        || !Objects.equals(queue.campaign(), Receiver.queueNamePart(queue.campaign()))) {
+    if (!Receiver.hasSafeParts(queue)) {
       throw refused("unsafe tenant or campaign in queue " + transfer.queue());
     }
     admission.check();
@@ -110,8 +105,7 @@ final class TransferReceiver {
       spool.store(message, entries, content);
     } catch (IOException | SpoolException e) {
       LOG.error("Could not spool mail transferred from {}", transfer.peerAddress(), e);
-      throw new ReceptionException(
-          Response.of(451, "4.3.0", "cannot queue the message now, try again later"), e);
+      throw new ReceptionException(Receiver.CANNOT_QUEUE, e);
     }
     Response response =
         Response.of(

@@ -52,6 +52,7 @@ class OutcomesTest {
                 bus,
                 clock,
                 "557f3ad4-2c8c-11ee-976e-782d7e12e173",
+                () -> "node-test",
                 name -> name,
                 () -> response -> response.code() >= 500 ? "InvalidRecipient" : "TransientFailure"),
             gauges,
