@@ -56,7 +56,7 @@ public class ClusterIT {
     SINKS[2].replies(command -> command.equals(".") ? slowly("250 2.0.0 taken") : null);
     a = node(folder.resolve("a"), "node-a");
     b = node(folder.resolve("b"), "node-b");
-    Distribution.startAll(Duration.ofMinutes(2), a, b);
+    Distribution.startAll(Distribution.BOOT, a, b);
     for (Distribution node : List.of(a, b)) {
       await(
           () -> node.log().contains("answers: limits marked shared hold across the cluster"),

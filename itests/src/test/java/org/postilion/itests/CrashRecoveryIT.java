@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +60,7 @@ public class CrashRecoveryIT {
 
   @Test
   public void acknowledgedMailSurvivesSigkillAndIsDeliveredOnceOrInFlightTwice() throws Exception {
-    server.start(Duration.ofMinutes(2));
+    server.start(Distribution.BOOT);
     Set<Integer> acknowledged = ConcurrentHashMap.newKeySet();
     AtomicInteger next = new AtomicInteger();
     ExecutorService senders = Executors.newFixedThreadPool(SENDERS);
@@ -83,7 +82,7 @@ public class CrashRecoveryIT {
         "the kill came while mail was flowing: " + deliveredAtKill + " delivered",
         deliveredAtKill > 0 && deliveredAtKill < acknowledgedAtKill);
 
-    server.start(Duration.ofMinutes(2));
+    server.start(Distribution.BOOT);
     deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
     Map<Integer, Integer> copies = copies(box);
     while (!copies.keySet().containsAll(acknowledged) && System.nanoTime() < deadline) {

@@ -17,6 +17,12 @@ import org.postilion.testkit.SmtpClient;
  * the server with SIGKILL and starting it again on the same data.
  */
 final class Distribution implements AutoCloseable {
+  /**
+   * How long a boot may take before a test gives up: a fresh distribution resolves its features on
+   * the first start, two side by side on two cores.
+   */
+  static final Duration BOOT = Duration.ofMinutes(3);
+
   private static final String CLIENT_USER = "itest";
   private static final String CLIENT_PASSWORD = "itest-secret";
 
@@ -114,10 +120,83 @@ final class Distribution implements AutoCloseable {
                 + home.resolve("console.log"));
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("no SMTP greeting within " + timeout);
+        throw new IllegalStateException(
+            "no SMTP greeting within " + timeout + " at port " + smtpPort + diagnosis());
       }
       Thread.sleep(200);
     }
+  }
+
+  /**
+   * What a boot that did not end shows: the end of the server's log, its warnings, and the threads
+   * that start bundles and components (the whole thread dump is left in threads.txt).
+   */
+  private String diagnosis() {
+    StringBuilder text = new StringBuilder();
+    List<String> log = List.of(log().split("\n"));
+    List<String> warnings =
+        log.stream().filter(line -> line.contains("| WARN ") || line.contains("| ERROR ")).toList();
+    text.append("\n-- warnings and errors of karaf.log (last 15):\n");
+    warnings
+        .subList(Math.max(0, warnings.size() - 15), warnings.size())
+        .forEach(line -> text.append(cut(line)).append('\n'));
+    text.append("-- karaf.log ends (last 25 lines):\n");
+    log.subList(Math.max(0, log.size() - 25), log.size())
+        .forEach(line -> text.append(cut(line)).append('\n'));
+    String threads = threadDump();
+    text.append("-- starting threads (all in ").append(home.resolve("threads.txt")).append("):\n");
+    for (String thread : threads.split("\n\n")) {
+      boolean starting =
+          thread.startsWith("\"FelixStartLevel")
+              || thread.startsWith("\"features-")
+              || thread.startsWith("\"CM Configuration Updater")
+              || thread.contains("org.postilion.");
+      // A thread waiting with a short stack is a pool or a loop with nothing to do.
+      boolean idle =
+          (thread.contains("State: WAITING") || thread.contains("State: TIMED_WAITING"))
+              && thread.lines().filter(line -> line.startsWith("\tat ")).count() <= 12;
+      if (starting && !idle) {
+        thread.lines().limit(20).forEach(line -> text.append(cut(line)).append('\n'));
+      }
+    }
+    return text.toString();
+  }
+
+  /** The server JVM's threads (jcmd Thread.print), also written to threads.txt; empty if none. */
+  private String threadDump() {
+    if (process == null) {
+      return "";
+    }
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    List<ProcessHandle> all =
+        java.util.stream.Stream.concat(
+                java.util.stream.Stream.of(process.toHandle()), process.descendants())
+            .toList();
+    for (ProcessHandle handle : all) {
+      if (handle.info().command().map(c -> c.endsWith("/java")).orElse(false)) {
+        try {
+          Path file = home.resolve("threads.txt");
+          Process dump =
+              new ProcessBuilder(jcmd, Long.toString(handle.pid()), "Thread.print")
+                  .redirectErrorStream(true)
+                  .redirectOutput(file.toFile())
+                  .start();
+          if (dump.waitFor(30, TimeUnit.SECONDS)) {
+            return Files.readString(file, StandardCharsets.UTF_8);
+          }
+          dump.destroyForcibly();
+        } catch (IOException e) {
+          return "(jcmd failed: " + e + ")";
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+    return "";
+  }
+
+  private static String cut(String line) {
+    return line.length() > 220 ? line.substring(0, 220) + "..." : line;
   }
 
   /** Starts the nodes side by side (a boot waits on disk and timers as much as on the CPU). */

@@ -78,7 +78,7 @@ public class XferIT {
     // B trusts no address: A must authenticate as a user with the admin role.
     b.setting("org.postilion.http.security.cfg", "trusted_hosts", "");
     b.setting("org.postilion.http.security.cfg", "realm", "karaf");
-    Distribution.startAll(Duration.ofMinutes(2), a, b);
+    Distribution.startAll(Distribution.BOOT, a, b);
   }
 
   @AfterClass
@@ -162,12 +162,12 @@ public class XferIT {
         () -> !"running".equals(latestXfer(a).path("state").asText()),
         Duration.ofMinutes(2),
         "A's xfer stops against the dead node");
-    b.start(Duration.ofMinutes(2));
+    b.start(Distribution.BOOT);
     awaitRouted(a, "kill.test");
     xfer(a, target(true), "kill.test");
     await(() -> transferred(a) >= 75, Duration.ofMinutes(2), "75 more transferred");
     a.kill();
-    a.start(Duration.ofMinutes(2));
+    a.start(Distribution.BOOT);
     drain(a, "kill.test");
     await(
         () -> copies(received("kill.test")).size() == messages,
