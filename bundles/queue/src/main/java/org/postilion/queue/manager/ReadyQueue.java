@@ -376,9 +376,11 @@ final class ReadyQueue {
   /**
    * Under a shared connection limit, waits for one of the cluster's leases (or, while Redis does
    * not answer, for a place within this node's share); {@link #NO_LEASE} when the limit is this
-   * node's alone. Null when the queue closes or the thread is interrupted meanwhile.
+   * node's alone. Null when the queue closes or the thread is interrupted meanwhile. {@code
+   * waiting} runs before the cluster is asked, so that a session shows it waits for a lease only
+   * when it does.
    */
-  SharedLimits.Lease awaitConnectionLease() {
+  SharedLimits.Lease awaitConnectionLease(Runnable waiting) {
     while (true) {
       ShapingSettings limits;
       synchronized (this) {
@@ -391,6 +393,7 @@ final class ReadyQueue {
       if (cluster == null) {
         return NO_LEASE;
       }
+      waiting.run();
       try {
         SharedLimits.Lease lease =
             cluster.acquire("sessions:" + key.name(), limits.connectionLimit());

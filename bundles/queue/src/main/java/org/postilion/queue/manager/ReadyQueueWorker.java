@@ -143,8 +143,7 @@ final class ReadyQueueWorker implements Runnable {
 
   private boolean open(Courier.Attempt attempt, SessionState opening) {
     // The lease first: threads that waited for one then keep to the connection rate.
-    opening.phase("ConnectionLimited");
-    SharedLimits.Lease held = queue.awaitConnectionLease();
+    SharedLimits.Lease held = queue.awaitConnectionLease(() -> opening.phase("ConnectionLimited"));
     if (held == null) {
       courier.book(attempt, null, stopping());
       return false;
