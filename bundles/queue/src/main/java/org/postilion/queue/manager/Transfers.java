@@ -338,11 +338,11 @@ final class Transfers implements AutoCloseable {
       try {
         response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
       } catch (IOException | UncheckedIOException e) {
-        failed(batch, e.toString());
+        cameBack(batch, message, e.toString());
         return;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        failed(batch, "interrupted");
+        cameBack(batch, message, "interrupted");
         return;
       } finally {
         for (InputStream body : opened) {
@@ -356,8 +356,9 @@ final class Transfers implements AutoCloseable {
       Matcher id = ID.matcher(response.body() == null ? "" : response.body());
       if (response.statusCode() != 200 || !id.find()) {
         String body = response.body() == null ? "" : response.body();
-        failed(
+        cameBack(
             batch,
+            message,
             "HTTP "
                 + response.statusCode()
                 + ": "
@@ -370,6 +371,12 @@ final class Transfers implements AutoCloseable {
       environment.transferred(
           batch, "transferred to " + target.shown() + " as " + id.group(1) + ": " + reason);
       transferred.addAndGet(batch.size());
+    }
+
+    /** A batch the target did not take after its AdminRebind to the xfer: rebound back here. */
+    private void cameBack(Batch batch, MessageRecord message, String error) {
+      environment.rebound(batch, message, "rebound back from " + name + ": " + error);
+      failed(batch, error);
     }
 
     private void failed(Batch batch, String error) {

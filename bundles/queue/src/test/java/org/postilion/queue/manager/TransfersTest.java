@@ -169,6 +169,18 @@ class TransfersTest {
     Harness.await("3 refused", Duration.ofSeconds(10), () -> latest().returned() == 3);
     assertEquals(3, queuedHere());
     assertEquals(0, a.recordsOf("XferOut", "xfer.test"));
+    // Rebound to the xfer, then back to their queue, as the records say.
+    Harness.await(
+        "rebound there and back",
+        Duration.ofSeconds(10),
+        () -> a.recordsOf("AdminRebind", "xfer.test") == 6);
+    assertEquals(
+        3,
+        a.records.stream()
+            .filter(r -> r.type().recordName().equals("AdminRebind"))
+            .map(r -> r.response().content())
+            .filter(c -> c.startsWith("rebound back from ") && c.contains(": HTTP 503"))
+            .count());
     assertTrue(latest().lastError().startsWith("HTTP 503"), latest().lastError());
     status = 200;
     XferStatus again = a.admin.xfer(XFER, url(), "second try");
