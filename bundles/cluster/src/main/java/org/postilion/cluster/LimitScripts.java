@@ -71,18 +71,21 @@ final class LimitScripts {
   /**
    * Extends a lease this node still holds. One that Redis lost (a restart without persistence) is
    * not taken again, so a lease given back meanwhile never comes back. ARGV: the lease id, its
-   * lifetime in milliseconds.
+   * lifetime in milliseconds. Returns 1 when extended, 0 when Redis no longer has the lease.
    */
   static final Script RENEW =
       Script.of(
           """
           local now = redis.call('TIME')
           local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-          local kept = redis.call('ZADD', KEYS[1], 'XX', 'CH', ms + tonumber(ARGV[2]), ARGV[1])
-          if kept == 1 and redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
+          if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+            return 0
+          end
+          redis.call('ZADD', KEYS[1], 'XX', ms + tonumber(ARGV[2]), ARGV[1])
+          if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
             redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
           end
-          return kept
+          return 1
           """);
 
   private LimitScripts() {}

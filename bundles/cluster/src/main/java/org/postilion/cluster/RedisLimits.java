@@ -253,12 +253,25 @@ final class RedisLimits implements SharedLimits, AutoCloseable {
       return;
     }
     String ttl = Long.toString(settings.leaseTtl().toMillis());
+    int lost = 0;
     for (RedisLease lease : new HashSet<>(leases)) {
       try {
-        run(LimitScripts.RENEW, lease.key, lease.id, ttl);
+        if (Long.valueOf(0).equals(run(LimitScripts.RENEW, lease.key, lease.id, ttl))) {
+          lease.lost = true;
+          leases.remove(lease);
+          lost++;
+        }
       } catch (Unavailable e) {
-        return;
+        break;
       }
+    }
+    if (lost > 0) {
+      LOG.warn(
+          "Redis at {} no longer has {} connection leases of this node (restarted without"
+              + " persistence?): their sessions end after their current message and the next ones"
+              + " take new leases",
+          settings.describe(),
+          lost);
     }
   }
 
@@ -358,10 +371,16 @@ final class RedisLimits implements SharedLimits, AutoCloseable {
   private final class RedisLease implements Lease {
     private final String key;
     private final String id;
+    private volatile boolean lost;
 
     RedisLease(String key, String id) {
       this.key = key;
       this.id = id;
+    }
+
+    @Override
+    public boolean held() {
+      return !lost;
     }
 
     @Override

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.postilion.api.cluster.SharedLimits;
 import org.postilion.api.shaping.Rate;
 import org.postilion.testkit.RedisServer;
+import redis.clients.jedis.Jedis;
 
 /** Two nodes' shared limits in one real Redis (Debian's redis-server, started by the test). */
 class RedisLimitsTest {
@@ -103,6 +104,30 @@ class RedisLimitsTest {
     }
     a.close();
     await(() -> b.acquire("sessions:q", 1) != null, "a's lease expires once a stops renewing it");
+  }
+
+  @Test
+  void aLeaseRedisForgotIsNoLongerHeldAndNotTakenAgain() {
+    RedisLimits a = node("a", "900ms");
+    SharedLimits.Lease kept = a.acquire("sessions:q", 2);
+    SharedLimits.Lease forgotten = a.acquire("sessions:q", 2);
+    await(() -> a.status().leases() == 2, "two leases held");
+    try (Jedis redis = new Jedis("127.0.0.1", server.port())) {
+      String key = RedisLimits.PREFIX + "sessions:q";
+      List<String> ids = redis.zrange(key, 0, -1);
+      assertEquals(2, ids.size(), ids.toString());
+      // As after a restart without persistence, Redis no longer has a's second lease.
+      String lost = ids.stream().filter(id -> id.endsWith(":2")).findFirst().orElseThrow();
+      assertEquals(1, redis.zrem(key, lost));
+      await(() -> !forgotten.held(), "the renewal finds the lease gone");
+      assertTrue(kept.held());
+      assertEquals(1, a.status().leases());
+      // Renewals since have not put it back, and giving it back touches nothing.
+      sleep(700);
+      forgotten.close();
+      assertEquals(List.of(), redis.zrange(key, 0, -1).stream().filter(lost::equals).toList());
+      assertEquals(1, redis.zcard(key));
+    }
   }
 
   @Test

@@ -52,6 +52,14 @@ public interface SharedLimits {
     /** Gives the lease back; never throws (a lease Redis did not hear of expires by itself). */
     @Override
     void close();
+
+    /**
+     * False once the cluster no longer counts this lease (Redis restarted without persistence and
+     * lost it): its session should end after its current message and the next take a new lease.
+     */
+    default boolean held() {
+      return true;
+    }
   }
 
   /** Redis did not answer: apply the fallback limits. */

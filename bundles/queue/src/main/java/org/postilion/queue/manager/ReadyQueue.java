@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.postilion.api.admin.ReadyQueueDetails;
 import org.postilion.api.admin.ReadyQueueSession;
@@ -401,17 +402,15 @@ final class ReadyQueue {
           synchronized (this) {
             leased++;
           }
-          return () -> {
-            leaseEnded();
-            lease.close();
-          };
+          return new CountedLease(lease::held, lease);
         }
       } catch (SharedLimits.Unavailable e) {
         // Sessions that took a lease before Redis went away count against this node's share too.
         synchronized (this) {
           if (leased < cluster.fallback(limits.connectionLimit())) {
             leased++;
-            return this::leaseEnded;
+            // Once Redis is back, the cluster counts this session only after it takes a lease.
+            return new CountedLease(() -> !cluster.available(), null);
           }
         }
       }
@@ -426,6 +425,30 @@ final class ReadyQueue {
 
   private synchronized void leaseEnded() {
     leased--;
+  }
+
+  /** A session's place under a shared connection limit, counted here while it is open. */
+  private final class CountedLease implements SharedLimits.Lease {
+    private final BooleanSupplier held;
+    private final SharedLimits.Lease cluster;
+
+    CountedLease(BooleanSupplier held, SharedLimits.Lease cluster) {
+      this.held = held;
+      this.cluster = cluster;
+    }
+
+    @Override
+    public boolean held() {
+      return held.getAsBoolean();
+    }
+
+    @Override
+    public void close() {
+      leaseEnded();
+      if (cluster != null) {
+        cluster.close();
+      }
+    }
   }
 
   void sessionOpened() {

@@ -64,7 +64,8 @@ final class ReadyQueueWorker implements Runnable {
     if (session != null
         && (!session.isUsable()
             || state.aborted()
-            || carried >= queue.shaping().maxDeliveriesPerConnection())) {
+            || carried >= queue.shaping().maxDeliveriesPerConnection()
+            || !lease.held())) {
       drop();
     }
     Courier.Attempt attempt = courier.prepare(delivery);

@@ -149,6 +149,7 @@ class ReadyQueueTest {
     final List<String> keys = new CopyOnWriteArrayList<>();
     final AtomicInteger held = new AtomicInteger();
     final AtomicInteger mostHeld = new AtomicInteger();
+    final List<java.util.concurrent.atomic.AtomicBoolean> issued = new CopyOnWriteArrayList<>();
     volatile boolean away;
     volatile boolean leasesRefused;
 
@@ -187,11 +188,29 @@ class ReadyQueueTest {
       }
       mostHeld.accumulateAndGet(held.incrementAndGet(), Math::max);
       AtomicInteger once = new AtomicInteger();
-      return () -> {
-        if (once.getAndIncrement() == 0) {
-          held.decrementAndGet();
+      java.util.concurrent.atomic.AtomicBoolean kept =
+          new java.util.concurrent.atomic.AtomicBoolean(true);
+      issued.add(kept);
+      return new Lease() {
+        @Override
+        public void close() {
+          // A forgotten lease is no longer counted: giving it back changes nothing.
+          if (once.getAndIncrement() == 0 && kept.get()) {
+            held.decrementAndGet();
+          }
+        }
+
+        @Override
+        public boolean held() {
+          return kept.get();
         }
       };
+    }
+
+    /** Redis restarted without persistence: every lease given so far is forgotten. */
+    void forgetLeases() {
+      issued.forEach(kept -> kept.set(false));
+      held.set(0);
     }
 
     @Override
@@ -345,6 +364,42 @@ class ReadyQueueTest {
     hang.countDown();
     Harness.await("4 booked", Duration.ofSeconds(5), () -> booked.size() == 4);
     assertTrue(booked.stream().allMatch(b -> b.endsWith("250 2.0.0 ok")), booked.toString());
+  }
+
+  @Test
+  void aSessionOpenedWhileTheClusterWasAwayTakesALeaseOnceItIsBack() throws Exception {
+    cluster = new FakeCluster();
+    cluster.away = true;
+    // Sessions are kept long enough to be reused.
+    start(new ShapingSettings(4, null, null, 100, 100, Duration.ofSeconds(10), true));
+    offer("m0");
+    Harness.await("m0 delivered", Duration.ofSeconds(5), () -> booked.size() == 1);
+    assertEquals(0, cluster.mostHeld.get());
+    cluster.away = false;
+    offer("m1");
+    Harness.await("m1 delivered", Duration.ofSeconds(5), () -> booked.size() == 2);
+    // Not over the session Redis never counted: a new one, under a lease.
+    assertEquals(2, opened.get());
+    assertEquals(1, closed.get());
+    assertEquals(1, cluster.held.get());
+    offer("m2");
+    Harness.await("m2 delivered", Duration.ofSeconds(5), () -> booked.size() == 3);
+    assertEquals(2, opened.get(), "a session under a lease is kept");
+  }
+
+  @Test
+  void aSessionWhoseLeaseRedisLostTakesANewOne() throws Exception {
+    cluster = new FakeCluster();
+    start(new ShapingSettings(4, null, null, 100, 100, Duration.ofSeconds(10), true));
+    offer("m0");
+    Harness.await("m0 delivered", Duration.ofSeconds(5), () -> booked.size() == 1);
+    assertEquals(1, cluster.held.get());
+    cluster.forgetLeases();
+    offer("m1");
+    Harness.await("m1 delivered", Duration.ofSeconds(5), () -> booked.size() == 2);
+    assertEquals(2, opened.get());
+    assertEquals(1, closed.get());
+    assertEquals(1, cluster.held.get(), "the new session holds a lease Redis knows");
   }
 
   @Test
