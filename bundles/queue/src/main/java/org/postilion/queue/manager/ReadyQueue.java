@@ -208,9 +208,10 @@ final class ReadyQueue {
   /**
    * Waits for the next message: null when the thread should end (the queue closed, the connection
    * limit went down, nothing came within the idle timeout). While the queue is suspended nothing is
-   * handed out; the last thread stays, looking again each second, to carry on when it ends.
+   * handed out; the last thread stays, looking again each second, to carry on when it ends. An idle
+   * session whose lease the cluster no longer counts is closed within a second.
    */
-  Step next(SessionState holding) {
+  Step next(SessionState holding, SharedLimits.Lease lease) {
     boolean holdsSession = holding != null;
     long deadline;
     synchronized (this) {
@@ -224,8 +225,9 @@ final class ReadyQueue {
           leave();
           return null;
         }
-        if (holdsSession && holding.aborted()) {
-          // An operator ended the idle session: it goes now, not with the next message.
+        if (holdsSession && (holding.aborted() || !lease.held())) {
+          // An operator ended the idle session, or the cluster no longer counts it: it goes now,
+          // not with the next message.
           return Step.CLOSE_IDLE;
         }
         if (!ready.isEmpty() && !suspended) {
@@ -248,6 +250,10 @@ final class ReadyQueue {
             ready.isEmpty()
                 ? left
                 : left > 0 ? Math.min(left, SUSPENSION_RECHECK_NANOS) : SUSPENSION_RECHECK_NANOS;
+        if (holdsSession && lease != NO_LEASE) {
+          // Whether the cluster still counts the lease is looked at again each second.
+          wait = Math.min(wait, SUSPENSION_RECHECK_NANOS);
+        }
         try {
           TimeUnit.NANOSECONDS.timedWait(this, wait);
         } catch (InterruptedException e) {

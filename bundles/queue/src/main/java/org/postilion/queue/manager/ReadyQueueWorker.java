@@ -35,7 +35,7 @@ final class ReadyQueueWorker implements Runnable {
         if (state != null) {
           state.phase("Idle");
         }
-        step = queue.next(session == null ? null : state);
+        step = queue.next(session == null ? null : state, lease);
         if (step == null) {
           break;
         }
