@@ -1,7 +1,6 @@
 package org.postilion.testkit;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,7 +49,7 @@ public final class DovecotServer implements AutoCloseable {
       passwd.append("::").append(mail.resolve(user)).append("::\n");
     }
     Files.writeString(folder.resolve("users"), passwd, StandardCharsets.UTF_8);
-    port = freePort();
+    port = FreePorts.pick();
     config = folder.resolve("dovecot.conf");
     Files.writeString(
         config,
@@ -138,12 +137,6 @@ public final class DovecotServer implements AutoCloseable {
       return true;
     } catch (IOException e) {
       return false;
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
     }
   }
 

@@ -1,5 +1,6 @@
 package org.postilion.delivery.lmtp;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -34,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * Postfix's virtual delivery. Each recipient's reply after the final dot becomes its own result.
  * The server is named per queue by {@code lmtp.host}/{@code lmtp.port} or {@code lmtp.socket}, and
  * is the site: the queue manager's ready queue for it bounds the connections ({@code
- * connection_limit} of the shaping rules) and paces them.
+ * connection_limit} of the shaping rules), paces them and keeps each for several messages.
  */
 @Component(
     service = DeliveryProtocol.class,
@@ -70,7 +71,10 @@ public class LmtpProtocol implements DeliveryProtocol {
   record Settings(
       String lhloName, Duration connectTimeout, Duration commandTimeout, Duration dataTimeout) {}
 
-  private final Set<LmtpSession> open = ConcurrentHashMap.newKeySet();
+  /** Every open connection, and those of them opening or in a transaction. */
+  private final Set<LmtpSession> connections = ConcurrentHashMap.newKeySet();
+
+  private final Set<LmtpSession> busy = ConcurrentHashMap.newKeySet();
   private Settings settings;
   private Duration stopGrace;
   private ScheduledExecutorService watchdog;
@@ -100,13 +104,14 @@ public class LmtpProtocol implements DeliveryProtocol {
   void deactivate() throws InterruptedException {
     stopping = true;
     long deadline = System.nanoTime() + stopGrace.toNanos();
-    while (!open.isEmpty() && System.nanoTime() < deadline) {
+    while (!busy.isEmpty() && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
-    if (!open.isEmpty()) {
+    if (!busy.isEmpty()) {
       LOG.warn("LMTP transactions still running after {}; cutting them off", stopGrace);
-      open.forEach(LmtpSession::close);
     }
+    // Idle connections too: a QUIT could wait on a server that stopped answering.
+    connections.forEach(LmtpSession::close);
     watchdog.shutdownNow();
   }
 
@@ -132,42 +137,62 @@ public class LmtpProtocol implements DeliveryProtocol {
     }
   }
 
-  /** A session runs one LMTP transaction per message, each on a connection of its own. */
+  /**
+   * A session is one LMTP connection, kept for up to {@code max_deliveries_per_connection}
+   * transactions as the ready queue decides; opening it connects and says LHLO.
+   */
   @Override
   public DeliverySession open(Site site, EgressSource source) throws DeliveryException {
     if (stopping) {
       throw DeliveryException.transientFailure("4.3.0", GONE);
     }
-    LmtpTarget target = (LmtpTarget) site.route();
+    LmtpSession connection = new LmtpSession((LmtpTarget) site.route(), settings, watchdog);
+    connections.add(connection);
+    busy.add(connection);
+    try {
+      connection.open();
+    } catch (IOException e) {
+      connections.remove(connection);
+      throw new DeliveryException(connection.failure(e), false, e);
+    } finally {
+      busy.remove(connection);
+    }
     return new DeliverySession() {
-      private volatile LmtpSession current;
+      private int carried;
 
       @Override
       public DeliveryResult deliver(DeliveryRequest request) throws DeliveryException {
         if (stopping) {
           throw DeliveryException.transientFailure("4.3.0", GONE);
         }
-        LmtpSession session = new LmtpSession(target, settings, watchdog);
-        open.add(session);
-        current = session;
+        busy.add(connection);
         try {
-          return session.deliver(request);
+          DeliveryResult result = connection.deliver(request);
+          carried++;
+          return result;
+        } catch (LmtpSession.Unanswered e) {
+          // On a kept connection, the server had closed it meanwhile: worth one more try.
+          throw new DeliveryException(connection.failure(e.getCause()), carried > 0, e.getCause());
         } finally {
-          current = null;
-          open.remove(session);
+          busy.remove(connection);
         }
+      }
+
+      @Override
+      public boolean isUsable() {
+        return connection.usable();
       }
 
       @Override
       public void abort() {
-        LmtpSession session = current;
-        if (session != null) {
-          session.close();
-        }
+        connection.close();
       }
 
       @Override
-      public void close() {}
+      public void close() {
+        connections.remove(connection);
+        connection.quitAndClose();
+      }
     };
   }
 }

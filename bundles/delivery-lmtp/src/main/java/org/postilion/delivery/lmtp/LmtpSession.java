@@ -31,10 +31,12 @@ import org.postilion.api.delivery.wire.DotStuffingOutput;
 import org.postilion.api.delivery.wire.Reply;
 
 /**
- * One LMTP transaction (RFC 2033) on its own connection: LHLO, MAIL, one RCPT per recipient and
- * DATA, pipelined when the server offers PIPELINING, then one reply per accepted recipient after
- * the final dot. Every read and write has a deadline, enforced by closing the connection, since a
- * Unix socket channel has no read timeout of its own.
+ * An LMTP connection (RFC 2033) kept for several transactions: the greeting and LHLO once, then per
+ * message MAIL, one RCPT per recipient and DATA, pipelined when the server offers PIPELINING, and
+ * one reply per accepted recipient after the final dot. A transaction the server refused is reset
+ * (RSET) and the connection kept; one cut short by an I/O failure leaves the connection unusable.
+ * Every read and write has a deadline, enforced by closing the connection, since a Unix socket
+ * channel has no read timeout of its own.
  */
 final class LmtpSession implements Closeable {
   private final LmtpTarget target;
@@ -44,6 +46,8 @@ final class LmtpSession implements Closeable {
   private InputStream in;
   private OutputStream out;
   private PeerAddress peer;
+  private boolean pipelining;
+  private volatile boolean broken;
   private volatile boolean closed;
 
   LmtpSession(
@@ -53,18 +57,41 @@ final class LmtpSession implements Closeable {
     this.watchdog = watchdog;
   }
 
-  /** Delivers the message; whatever happens, every recipient gets a result. */
-  DeliveryResult deliver(DeliveryRequest request) {
-    List<String> recipients = request.recipients();
-    List<RecipientResult> results = new ArrayList<>();
+  /** Connects, reads the greeting and says LHLO. */
+  void open() throws IOException {
     try {
       connect();
       expect(within(settings.commandTimeout(), this::readReply), 220, "greeting");
       send("LHLO " + settings.lhloName());
       Reply lhlo = within(settings.commandTimeout(), this::readReply);
       expect(lhlo, 250, "LHLO");
-      boolean pipelining = lhlo.lines().stream().anyMatch(l -> l.equalsIgnoreCase("PIPELINING"));
+      pipelining = lhlo.lines().stream().anyMatch(l -> l.equalsIgnoreCase("PIPELINING"));
+    } catch (IOException e) {
+      close();
+      throw e;
+    }
+  }
 
+  /** Whether another transaction can follow on this connection. */
+  boolean usable() {
+    return !broken && !closed;
+  }
+
+  /** The transient failure an I/O error is for every recipient. */
+  Response failure(IOException e) {
+    return Response.of(451, "4.4.2", "LMTP " + target + ": " + describe(e));
+  }
+
+  /**
+   * Delivers the message; every recipient gets a result, except when the connection failed before
+   * the server answered anything of this transaction: then {@link Unanswered}, as a server that
+   * dropped a kept connection causes.
+   */
+  DeliveryResult deliver(DeliveryRequest request) throws Unanswered {
+    List<String> recipients = request.recipients();
+    List<RecipientResult> results = new ArrayList<>();
+    boolean answered = false;
+    try {
       List<String> commands = new ArrayList<>();
       commands.add("MAIL FROM:<" + request.sender() + ">");
       recipients.forEach(r -> commands.add("RCPT TO:<" + r + ">"));
@@ -74,11 +101,13 @@ final class LmtpSession implements Closeable {
         send(String.join("\r\n", commands));
         for (int i = 0; i < commands.size(); i++) {
           replies.add(within(settings.commandTimeout(), this::readReply));
+          answered = true;
         }
       } else {
         for (String command : commands) {
           send(command);
           Reply reply = within(settings.commandTimeout(), this::readReply);
+          answered = true;
           replies.add(reply);
           if (replies.size() == 1 && !reply.isPositive()) {
             break; // MAIL refused: no RCPT or DATA can follow
@@ -89,7 +118,7 @@ final class LmtpSession implements Closeable {
       Reply mail = replies.get(0);
       if (!mail.isPositive()) {
         results.addAll(forEach(recipients, mail.toResponse().to(commands.get(0) + "\r\n")));
-        quit();
+        reset();
         return result(results);
       }
       List<String> accepted = new ArrayList<>();
@@ -113,7 +142,11 @@ final class LmtpSession implements Closeable {
                   : data.toResponse().to("DATA\r\n");
           accepted.forEach(r -> results.add(outcome(r, refused)));
         }
-        quit();
+        if (data != null && data.code() == 354) {
+          // Every RCPT refused, DATA accepted all the same (pipelined): an empty message ends it.
+          within(settings.dataTimeout(), this::sendEmptyContent);
+        }
+        reset();
         return result(results);
       }
 
@@ -124,6 +157,8 @@ final class LmtpSession implements Closeable {
         try {
           reply = within(settings.dataTimeout(), this::readReply);
         } catch (IOException e) {
+          broken = true;
+          close();
           for (String unanswered : accepted.subList(i, accepted.size())) {
             results.add(transientFor(unanswered, describe(e)));
           }
@@ -131,17 +166,59 @@ final class LmtpSession implements Closeable {
         }
         results.add(outcome(accepted.get(i), reply.toResponse().to(".\r\n")));
       }
-      quit();
       return result(results);
     } catch (IOException e) {
-      List<String> answered = results.stream().map(RecipientResult::recipient).toList();
+      broken = true;
+      close();
+      if (!answered) {
+        throw new Unanswered(e);
+      }
+      List<String> known = results.stream().map(RecipientResult::recipient).toList();
       for (String recipient : recipients) {
-        if (!answered.contains(recipient)) {
+        if (!known.contains(recipient)) {
           results.add(transientFor(recipient, describe(e)));
         }
       }
       return result(results);
-    } finally {
+    }
+  }
+
+  /** The connection failed before the server answered anything of the transaction. */
+  static final class Unanswered extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Unanswered(IOException cause) {
+      super(cause);
+    }
+
+    @Override
+    public synchronized IOException getCause() {
+      return (IOException) super.getCause();
+    }
+  }
+
+  /** Ends the connection: QUIT when it is still in order, then close. */
+  void quitAndClose() {
+    if (usable()) {
+      try {
+        send("QUIT");
+        within(settings.commandTimeout(), this::readReply);
+      } catch (IOException e) {
+        // Nothing is under way; a server that hangs up first is fine.
+      }
+    }
+    close();
+  }
+
+  /** After a refused transaction: the next one starts afresh on the same connection. */
+  private void reset() {
+    try {
+      send("RSET");
+      if (!within(settings.commandTimeout(), this::readReply).isPositive()) {
+        broken = true;
+      }
+    } catch (IOException e) {
+      broken = true;
       close();
     }
   }
@@ -201,6 +278,12 @@ final class LmtpSession implements Closeable {
         });
   }
 
+  private Void sendEmptyContent() throws IOException {
+    out.write(".\r\n".getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    return null;
+  }
+
   private Void sendContent(DeliveryRequest request) throws IOException {
     DotStuffingOutput data = new DotStuffingOutput(out);
     try (InputStream content = request.content().open()) {
@@ -209,15 +292,6 @@ final class LmtpSession implements Closeable {
     data.finish();
     out.flush();
     return null;
-  }
-
-  private void quit() {
-    try {
-      send("QUIT");
-      within(settings.commandTimeout(), this::readReply);
-    } catch (IOException e) {
-      // The transaction is over and its results are known; a server that hangs up first is fine.
-    }
   }
 
   /** Runs an I/O step, closing the connection (which ends the step) when it overruns. */

@@ -42,7 +42,7 @@ class LmtpProtocolTest {
 
   @BeforeAll
   static void startDovecot() throws Exception {
-    dovecot = new DovecotServer(folder, List.of("alice", "bob", "carol"));
+    dovecot = new DovecotServer(folder, List.of("alice", "bob", "carol", "dave"));
   }
 
   @AfterAll
@@ -136,19 +136,64 @@ class LmtpProtocolTest {
   }
 
   @Test
-  void anUnreachableServerIsATransientFailureForAll() throws Exception {
+  void anUnreachableServerFailsTheSessionTransiently() throws Exception {
     int closed;
     try (ServerSocket socket = new ServerSocket(0)) {
       closed = socket.getLocalPort();
     }
-    DeliveryResult result =
-        deliver(request(Map.of("lmtp.port", String.valueOf(closed)), "a@mail.test", "b@mail.test"));
-    for (RecipientResult recipient : result.recipients()) {
-      assertEquals(Disposition.TRANSIENT_FAILURE, recipient.disposition());
-      assertTrue(
-          recipient.response().content().startsWith("LMTP 127.0.0.1:" + closed + ": "),
-          recipient.response().toString());
+    DeliveryException failed =
+        assertThrows(
+            DeliveryException.class,
+            () ->
+                deliver(
+                    request(
+                        Map.of("lmtp.port", String.valueOf(closed)),
+                        "a@mail.test",
+                        "b@mail.test")));
+    assertTrue(failed.response().isTransientFailure(), failed.toString());
+    assertTrue(
+        failed.response().content().startsWith("LMTP 127.0.0.1:" + closed + ": "),
+        failed.response().toString());
+  }
+
+  @Test
+  void aSessionKeepsItsConnectionForTheNextMessages() throws Exception {
+    DeliveryRequest first =
+        request(Map.of("lmtp.port", String.valueOf(dovecot.port())), "alice@mail.test");
+    Site site =
+        protocol
+            .resolve(first.config(), "mail.test", first.source())
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
+    long connectionsBefore = connections();
+    List<Path> before = dovecot.messages("dave");
+    try (DeliverySession session = protocol.open(site, first.source())) {
+      // A refused recipient alone ends its transaction with RSET; the connection stays usable.
+      DeliveryResult refused =
+          session.deliver(
+              request(
+                  Map.of("lmtp.port", String.valueOf(dovecot.port())), "nobody-here@mail.test"));
+      assertEquals(Disposition.PERMANENT_FAILURE, refused.recipients().get(0).disposition());
+      assertTrue(session.isUsable());
+      for (int i = 0; i < 3; i++) {
+        DeliveryResult result =
+            session.deliver(
+                request(Map.of("lmtp.port", String.valueOf(dovecot.port())), "dave@mail.test"));
+        assertEquals(
+            Disposition.DELIVERED, result.recipients().get(0).disposition(), dovecot.log());
+        assertTrue(session.isUsable());
+      }
     }
+    assertEquals(before.size() + 3, dovecot.messages("dave").size());
+    assertEquals(
+        connectionsBefore + 1,
+        connections(),
+        "four transactions, one connection: " + dovecot.log());
+  }
+
+  /** The LMTP connections Dovecot has logged so far. */
+  private static long connections() throws Exception {
+    return dovecot.log().lines().filter(line -> line.contains("Connect from")).count();
   }
 
   @Test
@@ -171,12 +216,16 @@ class LmtpProtocolTest {
   void aServerThatStopsAnsweringTimesOut() throws Exception {
     try (ServerSocket silent = new ServerSocket(0)) {
       long start = System.nanoTime();
-      DeliveryResult result =
-          deliver(
-              request(Map.of("lmtp.port", String.valueOf(silent.getLocalPort())), "a@mail.test"));
-      RecipientResult only = result.recipients().get(0);
-      assertEquals(Disposition.TRANSIENT_FAILURE, only.disposition());
-      assertTrue(only.response().content().contains("no answer within 5 s"), only.toString());
+      DeliveryException failed =
+          assertThrows(
+              DeliveryException.class,
+              () ->
+                  deliver(
+                      request(
+                          Map.of("lmtp.port", String.valueOf(silent.getLocalPort())),
+                          "a@mail.test")));
+      assertTrue(failed.response().isTransientFailure(), failed.toString());
+      assertTrue(failed.response().content().contains("no answer within 5 s"), failed.toString());
       assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15));
     }
   }
@@ -203,8 +252,10 @@ class LmtpProtocolTest {
       long start = System.nanoTime();
       single.deactivate();
       assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "grace is bounded");
-      RecipientResult cut = running.get(5, TimeUnit.SECONDS).recipients().get(0);
-      assertEquals(Disposition.TRANSIENT_FAILURE, cut.disposition());
+      ExecutionException cut =
+          assertThrows(ExecutionException.class, () -> running.get(5, TimeUnit.SECONDS));
+      DeliveryException cause = (DeliveryException) cut.getCause();
+      assertTrue(cause.response().isTransientFailure(), cause.toString());
       DeliveryException gone =
           assertThrows(DeliveryException.class, () -> deliver(single, request(keys, "b@x.test")));
       assertEquals("451 4.3.0 protocol lmtp went away", gone.getMessage());
