@@ -1,7 +1,6 @@
 package org.postilion.itests;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.postilion.testkit.FreePorts;
 import org.postilion.testkit.SmtpClient;
 
 /**
@@ -109,9 +109,16 @@ final class Distribution implements AutoCloseable {
     Map<String, String> environment = builder.environment();
     environment.remove("JAVA_OPTS");
     environment.remove("EXTRA_JAVA_OPTS");
+    int logged = log().length();
     process = builder.start();
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (!greets()) {
+    // The log says when the listener is up: polling the port meanwhile would make connections
+    // whose local ports another server of the test may be about to bind.
+    while (!greets(logged)) {
+      if (logSince(logged).contains("SMTP listener default is not started")) {
+        throw new IllegalStateException(
+            "the SMTP listener did not start at port " + smtpPort + diagnosis());
+      }
       if (!process.isAlive()) {
         throw new IllegalStateException(
             "the server exited with "
@@ -225,7 +232,11 @@ final class Distribution implements AutoCloseable {
     }
   }
 
-  private boolean greets() {
+  /** Whether SMTP greets, once the log written since {@code logged} says it listens. */
+  private boolean greets(int logged) {
+    if (!logSince(logged).contains("SMTP listener default listening on")) {
+      return false;
+    }
     try (SmtpClient smtp = new SmtpClient(smtpPort)) {
       String greeting = smtp.reply();
       return greeting != null && greeting.startsWith("220");
@@ -304,6 +315,12 @@ final class Distribution implements AutoCloseable {
     }
   }
 
+  /** What the log says past its first {@code logged} characters (all of it when it rolled over). */
+  private String logSince(int logged) {
+    String text = log();
+    return text.length() >= logged ? text.substring(logged) : text;
+  }
+
   /** The server's log so far; empty before it exists. */
   String log() {
     try {
@@ -327,10 +344,6 @@ final class Distribution implements AutoCloseable {
   }
 
   static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException("no free port", e);
-    }
+    return FreePorts.pick();
   }
 }

@@ -3,7 +3,6 @@ package org.postilion.testkit;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,9 +40,8 @@ public final class RedisServer implements AutoCloseable {
           "Redis is needed: apt-get install redis-server (scripts/test-deps does)");
     }
     this.folder = Files.createDirectories(folder);
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
+    // Stopped and started again on the same port: one no outgoing connection takes meanwhile.
+    port = FreePorts.pick();
     this.extra = List.copyOf(arguments);
     this.config = config;
     start();
