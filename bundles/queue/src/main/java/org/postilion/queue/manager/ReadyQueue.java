@@ -9,12 +9,9 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.postilion.api.admin.ReadyQueueDetails;
 import org.postilion.api.admin.ReadyQueueSession;
@@ -36,12 +33,6 @@ import org.postilion.api.shaping.Throttle;
  * max_connection_rate}. Whatever the site does, only these threads wait for it.
  */
 final class ReadyQueue {
-
-  /** How long a thread waits before asking again for a shared connection lease. */
-  private static final long LEASE_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
-  /** The lease of a session whose limit is this node's alone. */
-  static final SharedLimits.Lease NO_LEASE = () -> {};
 
   /** How often waiting threads look again whether an operator lifted a suspension. */
   private static final long SUSPENSION_RECHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -78,6 +69,7 @@ final class ReadyQueue {
   private final DeliveryProtocol protocol;
   private final Environment environment;
   private final AtomicInteger threadNumber = new AtomicInteger();
+  private final SharedShaping shared;
 
   /** Threads holding an open session now. */
   private final AtomicInteger sessions = new AtomicInteger();
@@ -96,12 +88,6 @@ final class ReadyQueue {
   private ShapingSettings shaping = ShapingSettings.DEFAULTS;
   private Throttle messageThrottle;
   private Throttle connectionThrottle;
-  private Throttle fallbackMessageThrottle;
-  private Throttle fallbackConnectionThrottle;
-
-  /** Sessions holding (or about to open with) a lease of a shared connection limit. */
-  private int leased;
-
   private boolean closed;
   private boolean retired;
   private Instant connectionLimitedSince;
@@ -115,6 +101,7 @@ final class ReadyQueue {
     this.key = key;
     this.protocol = protocol;
     this.environment = environment;
+    this.shared = new SharedShaping(key.name());
   }
 
   ReadyQueueKey key() {
@@ -164,7 +151,7 @@ final class ReadyQueue {
     connectionThrottle = retune(connectionThrottle, latest.maxConnectionRate());
   }
 
-  private static Throttle retune(Throttle throttle, Rate rate) {
+  static Throttle retune(Throttle throttle, Rate rate) {
     if (rate == null) {
       return null;
     }
@@ -250,7 +237,7 @@ final class ReadyQueue {
             ready.isEmpty()
                 ? left
                 : left > 0 ? Math.min(left, SUSPENSION_RECHECK_NANOS) : SUSPENSION_RECHECK_NANOS;
-        if (holdsSession && lease != NO_LEASE) {
+        if (holdsSession && lease != SharedShaping.NO_LEASE) {
           // Whether the cluster still counts the lease is looked at again each second.
           wait = Math.min(wait, SUSPENSION_RECHECK_NANOS);
         }
@@ -359,102 +346,25 @@ final class ReadyQueue {
       return 0;
     }
     SharedLimits cluster = sharedRule ? environment.sharedLimits() : null;
-    if (cluster == null) {
-      return local.reserve(System.nanoTime());
-    }
-    try {
-      return cluster.reserve((messages ? "messages:" : "connections:") + key.name(), rate);
-    } catch (SharedLimits.Unavailable e) {
-      Throttle fallback;
-      synchronized (this) {
-        if (messages) {
-          fallback =
-              fallbackMessageThrottle = retune(fallbackMessageThrottle, cluster.fallback(rate));
-        } else {
-          fallback =
-              fallbackConnectionThrottle =
-                  retune(fallbackConnectionThrottle, cluster.fallback(rate));
-        }
-      }
-      return fallback.reserve(System.nanoTime());
-    }
+    return cluster == null
+        ? local.reserve(System.nanoTime())
+        : shared.reserve(cluster, messages, rate);
   }
 
   /**
-   * Under a shared connection limit, waits for one of the cluster's leases (or, while Redis does
-   * not answer, for a place within this node's share); {@link #NO_LEASE} when the limit is this
-   * node's alone. Null when the queue closes or the thread is interrupted meanwhile. {@code
-   * waiting} runs before the cluster is asked, so that a session shows it waits for a lease only
-   * when it does.
+   * Under a shared connection limit, waits for one of the cluster's leases; {@link
+   * SharedShaping#NO_LEASE} when the limit is this node's alone, null when the queue closes or the
+   * thread is interrupted meanwhile. {@code waiting} runs when it starts to wait for a lease.
    */
   SharedLimits.Lease awaitConnectionLease(Runnable waiting) {
-    while (true) {
-      ShapingSettings limits;
-      synchronized (this) {
-        if (closed) {
-          return null;
-        }
-        limits = shaping;
-      }
-      SharedLimits cluster = limits.shared() ? environment.sharedLimits() : null;
-      if (cluster == null) {
-        return NO_LEASE;
-      }
-      waiting.run();
-      try {
-        SharedLimits.Lease lease =
-            cluster.acquire("sessions:" + key.name(), limits.connectionLimit());
-        if (lease != null) {
+    return shared.awaitLease(
+        () -> {
           synchronized (this) {
-            leased++;
+            return closed ? null : shaping;
           }
-          return new CountedLease(lease::held, lease);
-        }
-      } catch (SharedLimits.Unavailable e) {
-        // Sessions that took a lease before Redis went away count against this node's share too.
-        synchronized (this) {
-          if (leased < cluster.fallback(limits.connectionLimit())) {
-            leased++;
-            // Once Redis is back, the cluster counts this session only after it takes a lease.
-            return new CountedLease(() -> !cluster.available(), null);
-          }
-        }
-      }
-      // Slept outside the lock: close() interrupts this thread, an offer's notify stays for others.
-      LockSupport.parkNanos(
-          LEASE_RETRY_NANOS + ThreadLocalRandom.current().nextLong(LEASE_RETRY_NANOS));
-      if (Thread.currentThread().isInterrupted()) {
-        return null;
-      }
-    }
-  }
-
-  private synchronized void leaseEnded() {
-    leased--;
-  }
-
-  /** A session's place under a shared connection limit, counted here while it is open. */
-  private final class CountedLease implements SharedLimits.Lease {
-    private final BooleanSupplier held;
-    private final SharedLimits.Lease cluster;
-
-    CountedLease(BooleanSupplier held, SharedLimits.Lease cluster) {
-      this.held = held;
-      this.cluster = cluster;
-    }
-
-    @Override
-    public boolean held() {
-      return held.getAsBoolean();
-    }
-
-    @Override
-    public void close() {
-      leaseEnded();
-      if (cluster != null) {
-        cluster.close();
-      }
-    }
+        },
+        environment::sharedLimits,
+        waiting);
   }
 
   void sessionOpened() {
