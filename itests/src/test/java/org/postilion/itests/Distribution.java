@@ -114,8 +114,12 @@ final class Distribution implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     // The log says when the listener is up: polling the port meanwhile would make connections
     // whose local ports another server of the test may be about to bind.
-    while (!greets(logged)) {
-      if (logSince(logged).contains("SMTP listener default is not started")) {
+    while (true) {
+      String since = logSince(logged);
+      if (since.contains("SMTP listener default listening on") && greets()) {
+        return;
+      }
+      if (since.contains("SMTP listener default is not started")) {
         throw new IllegalStateException(
             "the SMTP listener did not start at port " + smtpPort + diagnosis());
       }
@@ -232,11 +236,7 @@ final class Distribution implements AutoCloseable {
     }
   }
 
-  /** Whether SMTP greets, once the log written since {@code logged} says it listens. */
-  private boolean greets(int logged) {
-    if (!logSince(logged).contains("SMTP listener default listening on")) {
-      return false;
-    }
+  private boolean greets() {
     try (SmtpClient smtp = new SmtpClient(smtpPort)) {
       String greeting = smtp.reply();
       return greeting != null && greeting.startsWith("220");

@@ -79,7 +79,11 @@ final class LmtpSession implements Closeable {
 
   /** The transient failure an I/O error is for every recipient. */
   Response failure(IOException e) {
-    return Response.of(451, "4.4.2", "LMTP " + target + ": " + describe(e));
+    return transientFailure(describe(e));
+  }
+
+  private Response transientFailure(String why) {
+    return Response.of(451, "4.4.2", "LMTP " + target + ": " + why);
   }
 
   /**
@@ -338,10 +342,7 @@ final class LmtpSession implements Closeable {
   }
 
   private RecipientResult transientFor(String recipient, String why) {
-    return new RecipientResult(
-        recipient,
-        Disposition.TRANSIENT_FAILURE,
-        Response.of(451, "4.4.2", "LMTP " + target + ": " + why));
+    return new RecipientResult(recipient, Disposition.TRANSIENT_FAILURE, transientFailure(why));
   }
 
   private static String describe(IOException e) {

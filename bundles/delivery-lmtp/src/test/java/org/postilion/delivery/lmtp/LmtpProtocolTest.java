@@ -81,14 +81,26 @@ class LmtpProtocolTest {
 
   private static DeliveryResult deliver(LmtpProtocol protocol, DeliveryRequest request)
       throws Exception {
-    Site site =
-        protocol
-            .resolve(request.config(), "mail.test", request.source())
-            .toCompletableFuture()
-            .get(30, TimeUnit.SECONDS);
-    try (DeliverySession session = protocol.open(site, request.source())) {
+    try (DeliverySession session = protocol.open(site(protocol, request), request.source())) {
       return session.deliver(request);
     }
+  }
+
+  private static Site site(LmtpProtocol protocol, DeliveryRequest request) throws Exception {
+    return protocol
+        .resolve(request.config(), "mail.test", request.source())
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
+  }
+
+  /** An attempt at a server on {@code port} that fails before any transaction, transiently. */
+  private DeliveryException failsToOpen(int port, String... recipients) {
+    DeliveryException failed =
+        assertThrows(
+            DeliveryException.class,
+            () -> deliver(request(Map.of("lmtp.port", String.valueOf(port)), recipients)));
+    assertTrue(failed.response().isTransientFailure(), failed.toString());
+    return failed;
   }
 
   private static String delivered(String user) throws Exception {
@@ -141,16 +153,7 @@ class LmtpProtocolTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       closed = socket.getLocalPort();
     }
-    DeliveryException failed =
-        assertThrows(
-            DeliveryException.class,
-            () ->
-                deliver(
-                    request(
-                        Map.of("lmtp.port", String.valueOf(closed)),
-                        "a@mail.test",
-                        "b@mail.test")));
-    assertTrue(failed.response().isTransientFailure(), failed.toString());
+    DeliveryException failed = failsToOpen(closed, "a@mail.test", "b@mail.test");
     assertTrue(
         failed.response().content().startsWith("LMTP 127.0.0.1:" + closed + ": "),
         failed.response().toString());
@@ -158,27 +161,17 @@ class LmtpProtocolTest {
 
   @Test
   void aSessionKeepsItsConnectionForTheNextMessages() throws Exception {
-    DeliveryRequest first =
-        request(Map.of("lmtp.port", String.valueOf(dovecot.port())), "alice@mail.test");
-    Site site =
-        protocol
-            .resolve(first.config(), "mail.test", first.source())
-            .toCompletableFuture()
-            .get(30, TimeUnit.SECONDS);
+    Map<String, String> keys = Map.of("lmtp.port", String.valueOf(dovecot.port()));
+    DeliveryRequest first = request(keys, "alice@mail.test");
     long connectionsBefore = connections();
     List<Path> before = dovecot.messages("dave");
-    try (DeliverySession session = protocol.open(site, first.source())) {
+    try (DeliverySession session = protocol.open(site(protocol, first), first.source())) {
       // A refused recipient alone ends its transaction with RSET; the connection stays usable.
-      DeliveryResult refused =
-          session.deliver(
-              request(
-                  Map.of("lmtp.port", String.valueOf(dovecot.port())), "nobody-here@mail.test"));
+      DeliveryResult refused = session.deliver(request(keys, "nobody-here@mail.test"));
       assertEquals(Disposition.PERMANENT_FAILURE, refused.recipients().get(0).disposition());
       assertTrue(session.isUsable());
       for (int i = 0; i < 3; i++) {
-        DeliveryResult result =
-            session.deliver(
-                request(Map.of("lmtp.port", String.valueOf(dovecot.port())), "dave@mail.test"));
+        DeliveryResult result = session.deliver(request(keys, "dave@mail.test"));
         assertEquals(
             Disposition.DELIVERED, result.recipients().get(0).disposition(), dovecot.log());
         assertTrue(session.isUsable());
@@ -216,15 +209,7 @@ class LmtpProtocolTest {
   void aServerThatStopsAnsweringTimesOut() throws Exception {
     try (ServerSocket silent = new ServerSocket(0)) {
       long start = System.nanoTime();
-      DeliveryException failed =
-          assertThrows(
-              DeliveryException.class,
-              () ->
-                  deliver(
-                      request(
-                          Map.of("lmtp.port", String.valueOf(silent.getLocalPort())),
-                          "a@mail.test")));
-      assertTrue(failed.response().isTransientFailure(), failed.toString());
+      DeliveryException failed = failsToOpen(silent.getLocalPort(), "a@mail.test");
       assertTrue(failed.response().content().contains("no answer within 5 s"), failed.toString());
       assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15));
     }

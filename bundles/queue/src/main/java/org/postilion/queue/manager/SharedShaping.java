@@ -3,7 +3,6 @@ package org.postilion.queue.manager;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.postilion.api.cluster.SharedLimits;
 import org.postilion.api.shaping.Rate;
@@ -86,15 +85,14 @@ final class SharedShaping {
           synchronized (this) {
             leased++;
           }
-          return new CountedLease(lease::held, lease);
+          return new CountedLease(lease, cluster);
         }
       } catch (SharedLimits.Unavailable e) {
         // Sessions that took a lease before Redis went away count against this node's share too.
         synchronized (this) {
           if (leased < cluster.fallback(limits.connectionLimit())) {
             leased++;
-            // Once Redis is back, the cluster counts this session only after it takes a lease.
-            return new CountedLease(() -> !cluster.available(), null);
+            return new CountedLease(null, cluster);
           }
         }
       }
@@ -111,26 +109,30 @@ final class SharedShaping {
     leased--;
   }
 
-  /** A session's place under a shared connection limit, counted here while it is open. */
+  /**
+   * A session's place under a shared connection limit, counted here while it is open: a lease of
+   * the cluster's, or none when it was taken within this node's share while Redis was away.
+   */
   private final class CountedLease implements SharedLimits.Lease {
-    private final BooleanSupplier held;
-    private final SharedLimits.Lease cluster;
+    private final SharedLimits.Lease lease;
+    private final SharedLimits cluster;
 
-    CountedLease(BooleanSupplier held, SharedLimits.Lease cluster) {
-      this.held = held;
+    CountedLease(SharedLimits.Lease lease, SharedLimits cluster) {
+      this.lease = lease;
       this.cluster = cluster;
     }
 
+    /** Without a lease, the cluster counts the session only until Redis is back. */
     @Override
     public boolean held() {
-      return held.getAsBoolean();
+      return lease != null ? lease.held() : !cluster.available();
     }
 
     @Override
     public void close() {
       leaseEnded();
-      if (cluster != null) {
-        cluster.close();
+      if (lease != null) {
+        lease.close();
       }
     }
   }

@@ -32,6 +32,18 @@ class SchedulerTest {
     return Batch.of(List.of(entry(id, 0, "a.test", due, 0)));
   }
 
+  /** {@link Scheduler#takeDue} on another thread, as the dispatcher calls it. */
+  private CompletableFuture<Batch> takeDueElsewhere() {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return scheduler.takeDue();
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+  }
+
   @Test
   void dueBatchesComeOutInDueOrderAndLaterOnesWait() throws Exception {
     scheduler.add(batch("later", NOW.plusSeconds(3600)));
@@ -40,15 +52,7 @@ class SchedulerTest {
     assertEquals("first", scheduler.takeDue().messageId());
     assertEquals("second", scheduler.takeDue().messageId());
     // The next is an hour away on a clock that stands still: the caller waits until closed.
-    CompletableFuture<Batch> waiting =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return scheduler.takeDue();
-              } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-              }
-            });
+    CompletableFuture<Batch> waiting = takeDueElsewhere();
     List<String> left = new ArrayList<>();
     scheduler.forEach(b -> left.add(b.messageId()));
     assertEquals(List.of("later"), left);
@@ -58,15 +62,7 @@ class SchedulerTest {
 
   @Test
   void aBatchAddedWhileWaitingWakesTheTaker() throws Exception {
-    CompletableFuture<Batch> waiting =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return scheduler.takeDue();
-              } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-              }
-            });
+    CompletableFuture<Batch> waiting = takeDueElsewhere();
     scheduler.add(batch("now", NOW));
     assertEquals("now", waiting.get(10, TimeUnit.SECONDS).messageId());
   }
