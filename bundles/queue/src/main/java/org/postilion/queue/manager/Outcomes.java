@@ -8,7 +8,10 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.postilion.api.admin.AdminAction;
 import org.postilion.api.concurrent.DaemonThreads;
@@ -70,6 +73,7 @@ final class Outcomes {
   private final AtomicLong delaysLeftOut = new AtomicLong();
   private final Thread thread;
   private volatile boolean stopping;
+  private volatile boolean ended;
 
   Outcomes(
       Spool spool,
@@ -205,18 +209,75 @@ final class Outcomes {
             item.endResponse(),
             item.path(),
             booked);
+    // A full queue makes the caller wait: the spool is the pace of the whole server. An interrupt
+    // does not cut that wait short: it wakes a ready queue's thread from its own waits when the
+    // queue closes, and what that thread delivered meanwhile must still be booked, or its mail
+    // would stay in the spool with nobody to retry it until the next start.
+    boolean interrupted = Thread.interrupted();
     try {
-      // A full queue makes the caller wait: the spool is the pace of the whole server.
-      pending.put(withFuture);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      // Not booked: the mail is still in the spool and goes out again after a restart.
-      booked.completeExceptionally(e);
+      while (true) {
+        try {
+          if (pending.offer(withFuture, 100, TimeUnit.MILLISECONDS)) {
+            return booked;
+          }
+          if (ended) {
+            // Stopped: the mail is still in the spool and is read back at the next start.
+            booked.completeExceptionally(new IllegalStateException("outcomes are stopped"));
+            return booked;
+          }
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
-    return booked;
+  }
+
+  /**
+   * Waits until the booking is done, through interrupts as {@link #submit} does; gives up only once
+   * the booking thread has ended without it.
+   *
+   * @throws ExecutionException when it was not booked
+   */
+  void await(CompletableFuture<Void> booking) throws ExecutionException {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          booking.get(100, TimeUnit.MILLISECONDS);
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (TimeoutException e) {
+          if (ended && !booking.isDone()) {
+            throw new ExecutionException(new IllegalStateException("outcomes are stopped"));
+          }
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private void run() {
+    try {
+      bookUntilStopped();
+    } finally {
+      ended = true;
+      // Whatever came in after the last look stays in the spool for the next start.
+      List<Item> left = new ArrayList<>();
+      pending.drainTo(left);
+      left.forEach(
+          item -> item.booked().completeExceptionally(new IllegalStateException("stopped")));
+    }
+  }
+
+  private void bookUntilStopped() {
     List<Item> group = new ArrayList<>(GROUP);
     while (true) {
       try {

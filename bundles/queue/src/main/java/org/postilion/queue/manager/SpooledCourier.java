@@ -78,8 +78,8 @@ final class SpooledCourier implements Courier {
   public void book(Attempt attempt, DeliveryResult result, Throwable failure) {
     Delivery delivery = attempt.delivery();
     try {
-      outcomes
-          .attempted(
+      outcomes.await(
+          outcomes.attempted(
               delivery.batch(),
               attempt.message(),
               delivery.config(),
@@ -87,12 +87,12 @@ final class SpooledCourier implements Courier {
               new Records.Path(
                   delivery.site().name(), delivery.source().name(), attempt.sessionId()),
               result,
-              failure)
-          .get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+              failure));
     } catch (ExecutionException e) {
-      LOG.error("The outcome of {} was not booked; it stays queued", delivery.batch(), e);
+      LOG.error(
+          "The outcome of {} was not booked; it stays in the spool for the next start",
+          delivery.batch(),
+          e);
     }
   }
 

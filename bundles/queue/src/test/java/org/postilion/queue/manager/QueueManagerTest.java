@@ -217,6 +217,9 @@ class QueueManagerTest {
     h.sendMany("held.test", 5);
     await("a session", () -> h.protocol.openSessions("held.test") == 1);
     h.manager.removeProtocol("fake", h.protocol);
+    // The one under way ends as the protocol ends it (here: cut off when its thread is woken),
+    // and is booked for a retry even though its thread was interrupted.
+    await("the delivery under way booked", () -> h.recordsOf("TransientFailure", "held.test") == 1);
     await(
         "four waiting for the protocol",
         () ->
