@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -434,6 +435,7 @@ public class CamelIT extends PostilionTestSupport {
     server.start();
     String base = "http://127.0.0.1:" + server.getAddress().getPort();
     try {
+      List<EtcFile> queues = new ArrayList<>();
       for (String[] hook :
           List.of(
               new String[] {
@@ -448,19 +450,21 @@ public class CamelIT extends PostilionTestSupport {
               new String[] {"busy", "/busy", "raw", ""},
               new String[] {"gone", "/gone", "raw", ""},
               new String[] {"slow", "/slow", "raw", "webhook.timeout = 1s\n"})) {
-        writeQueueConfig(
-            "itest-hook-" + hook[0],
-            "match.domain = "
-                + hook[0]
-                + ".hook.test\nprotocol = webhook\nretry.interval = 1m\n"
-                + "webhook.url = "
-                + base
-                + hook[1]
-                + "\nwebhook.format = "
-                + hook[2]
-                + "\n"
-                + hook[3]);
+        queues.add(
+            EtcFile.queue(
+                "itest-hook-" + hook[0],
+                "match.domain = "
+                    + hook[0]
+                    + ".hook.test\nprotocol = webhook\nretry.interval = 1m\n"
+                    + "webhook.url = "
+                    + base
+                    + hook[1]
+                    + "\nwebhook.format = "
+                    + hook[2]
+                    + "\n"
+                    + hook[3]));
       }
+      writeConfigs(queues.toArray(EtcFile[]::new));
       for (String name : List.of("raw", "json", "busy", "gone", "slow")) {
         assertTrue(sendMime("u@" + name + ".hook.test").startsWith("250 "));
       }

@@ -137,8 +137,9 @@ public class DkimIT extends PostilionTestSupport {
         "a second keygen does not overwrite the key",
         shell("mta:dkim-keygen --domain keys.test --selector k1").contains("--force"));
 
-    writeConfig(DEFINITION, "org.postilion.dkim-k1.cfg", suggestedCfg(rsa, ""));
-    writeConfig(DEFINITION, "org.postilion.dkim-e1.cfg", suggestedCfg(ed25519, ""));
+    writeConfigs(
+        new EtcFile(DEFINITION, "org.postilion.dkim-k1.cfg", suggestedCfg(rsa, "")),
+        new EtcFile(DEFINITION, "org.postilion.dkim-e1.cfg", suggestedCfg(ed25519, "")));
     byte[] delivered =
         deliver(
             "news@keys.test",

@@ -119,16 +119,17 @@ public class EventStreamIT extends PostilionTestSupport {
   public void deliveryBounceAndExpirationReachTheWebhookWithKumoMtasFields() throws Exception {
     try (TestSmtpServer mx = new TestSmtpServer(null)) {
       mx.replies(command -> command.startsWith("RCPT") ? "550 5.1.1 no such user here" : null);
-      writeQueueConfig(
-          "itest-events-bounce",
-          "match.domain = bounce.events.test\nprotocol = smtp\nsmtp.mx_list = [127.0.0.1]:"
-              + mx.port()
-              + "\nsmtp.allow_loopback = true\nsmtp.tls = disabled\n");
-      // No maildir.path: every attempt fails for a while, then the message is too old.
-      writeQueueConfig(
-          "itest-events-expire",
-          "match.domain = expire.events.test\nprotocol = maildir\nretry.interval = 1s\n"
-              + "max_age = 3s\n");
+      writeConfigs(
+          EtcFile.queue(
+              "itest-events-bounce",
+              "match.domain = bounce.events.test\nprotocol = smtp\nsmtp.mx_list = [127.0.0.1]:"
+                  + mx.port()
+                  + "\nsmtp.allow_loopback = true\nsmtp.tls = disabled\n"),
+          // No maildir.path: every attempt fails for a while, then the message is too old.
+          EtcFile.queue(
+              "itest-events-expire",
+              "match.domain = expire.events.test\nprotocol = maildir\nretry.interval = 1s\n"
+                  + "max_age = 3s\n"));
       assertTrue(send("dora@events.test").startsWith("250 "));
       assertTrue(send("eve@bounce.events.test").startsWith("250 "));
       assertTrue(send("finn@expire.events.test").startsWith("250 "));

@@ -249,16 +249,17 @@ public class MailFlowIT extends PostilionTestSupport {
     Path blockedForever = data().resolve("itest-blocked-forever");
     Files.writeString(blocked, "not a folder");
     Files.writeString(blockedForever, "not a folder");
-    writeQueueConfig(
-        "itest-retry",
-        "match.domain = retry.test\nprotocol = maildir\nmaildir.path = "
-            + blocked
-            + "/{user}\nretry.interval = 1s\nmax_age = 1h\n");
-    writeQueueConfig(
-        "itest-expire",
-        "match.domain = expire.test\nprotocol = maildir\nmaildir.path = "
-            + blockedForever
-            + "/{user}\nretry.interval = 1s\nmax_age = 4s\n");
+    writeConfigs(
+        EtcFile.queue(
+            "itest-retry",
+            "match.domain = retry.test\nprotocol = maildir\nmaildir.path = "
+                + blocked
+                + "/{user}\nretry.interval = 1s\nmax_age = 1h\n"),
+        EtcFile.queue(
+            "itest-expire",
+            "match.domain = expire.test\nprotocol = maildir\nmaildir.path = "
+                + blockedForever
+                + "/{user}\nretry.interval = 1s\nmax_age = 4s\n"));
     try (SmtpClient smtp = new SmtpClient(smtpPort()).hello()) {
       assertTrue(
           smtp.sendMessage("s@example.org", "dave@retry.test", message("r", "x\r\n"))

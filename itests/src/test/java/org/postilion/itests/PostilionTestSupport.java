@@ -207,8 +207,28 @@ public abstract class PostilionTestSupport {
    * its class name) with it.
    */
   protected void writeConfig(String component, String file, String content) throws Exception {
-    writeEtcFile(file, content);
-    await(file + " in force", WAIT, () -> configActive(component, file));
+    writeConfigs(new EtcFile(component, file, content));
+  }
+
+  /** A file for {@link #writeConfigs}: its content, and the component that takes it. */
+  protected record EtcFile(String component, String file, String content) {
+    static EtcFile queue(String name, String content) {
+      return new EtcFile(
+          "org.postilion.queue.QueueDefinition", "org.postilion.queue-" + name + ".cfg", content);
+    }
+  }
+
+  /**
+   * Writes the files together and waits until each is in force: Felix File Install takes a file
+   * only once it is still for a poll, so one at a time costs two seconds each.
+   */
+  protected void writeConfigs(EtcFile... files) throws Exception {
+    for (EtcFile file : files) {
+      writeEtcFile(file.file(), file.content());
+    }
+    for (EtcFile file : files) {
+      await(file.file() + " in force", WAIT, () -> configActive(file.component(), file.file()));
+    }
   }
 
   private boolean configActive(String component, String file) {

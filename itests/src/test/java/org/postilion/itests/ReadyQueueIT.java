@@ -187,23 +187,31 @@ public class ReadyQueueIT extends PostilionTestSupport {
     server.start();
     try {
       int port = server.getAddress().getPort();
-      writeConfig(
-          "org.postilion.queue.shaping.ShapingDefinition",
-          "org.postilion.queue.shaping-itest-hook.cfg",
-          "match.site = 127.0.0.1:" + port + "\nconnection_limit = 2\nmax_message_rate = 10/s\n");
-      writeQueueConfig(
-          "itest-hook",
-          "match.domain = hook.test\nprotocol = webhook\nwebhook.url = http://127.0.0.1:"
-              + port
-              + "/hook\n");
       Path rated = data().resolve("rated");
-      writeConfig(
-          "org.postilion.queue.shaping.ShapingDefinition",
-          "org.postilion.queue.shaping-itest-rated.cfg",
-          "match.site = " + rated + "\nmax_message_rate = 20/s\n");
-      writeQueueConfig(
-          "itest-rated",
-          "match.domain = rated.test\nprotocol = maildir\nmaildir.path = " + rated + "/{user}\n");
+      String shaping = "org.postilion.queue.shaping.ShapingDefinition";
+      // The limits first: mail must not find its queue before the limits that hold for it.
+      writeConfigs(
+          new EtcFile(
+              shaping,
+              "org.postilion.queue.shaping-itest-hook.cfg",
+              "match.site = 127.0.0.1:"
+                  + port
+                  + "\nconnection_limit = 2\nmax_message_rate = 10/s\n"),
+          new EtcFile(
+              shaping,
+              "org.postilion.queue.shaping-itest-rated.cfg",
+              "match.site = " + rated + "\nmax_message_rate = 20/s\n"));
+      writeConfigs(
+          EtcFile.queue(
+              "itest-hook",
+              "match.domain = hook.test\nprotocol = webhook\nwebhook.url = http://127.0.0.1:"
+                  + port
+                  + "/hook\n"),
+          EtcFile.queue(
+              "itest-rated",
+              "match.domain = rated.test\nprotocol = maildir\nmaildir.path = "
+                  + rated
+                  + "/{user}\n"));
 
       inject("hook.test", 30, 2);
       inject("rated.test", 41, 2);
