@@ -40,6 +40,8 @@ public class CamelIT extends PostilionTestSupport {
   @Override
   protected Option[] extraOptions() {
     return new Option[] {
+      // Each route file is added and removed in turn: a scan every 2 s took most of the class.
+      editConfigurationFilePut("etc/org.postilion.camel.cfg", "scan_interval", "300ms"),
       editConfigurationFilePut(QUEUE_CFG, "match.domain", "routes.test"),
       editConfigurationFilePut(QUEUE_CFG, "protocol", "maildir"),
       editConfigurationFilePut(
