@@ -213,6 +213,7 @@ public class SecureIngressIT extends PostilionTestSupport {
     String listeners = shell("mta:listeners");
     assertTrue(listeners, listeners.contains("default"));
     assertTrue(listeners, listeners.contains("auth_failed=3"));
+    assertTrue(listeners, listeners.contains("starttls CN=localhost until "));
     assertTrue(listeners, listeners.contains("auth_locked=1"));
   }
 

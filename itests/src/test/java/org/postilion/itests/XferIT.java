@@ -124,8 +124,6 @@ public class XferIT {
     Map<String, Integer> copies = copies(received("xfer.test"));
     assertEquals(messages, copies.size());
     assertTrue("each exactly once", copies.values().stream().allMatch(n -> n == 1));
-    Thread.sleep(1000);
-    assertEquals("no copy came later", messages, received("xfer.test").size());
     await(
         () -> "done".equals(latestXfer(a).path("state").asText()),
         Duration.ofSeconds(30),
@@ -140,6 +138,12 @@ public class XferIT {
         () -> b.records("XferIn", "xfer.test").size() == messages,
         Duration.ofSeconds(30),
         messages + " XferIn records at B");
+    // B took each once and has delivered each: no copy can come later.
+    await(
+        () -> b.records("Delivery", "xfer.test").size() == messages,
+        Duration.ofSeconds(30),
+        messages + " Delivery records at B");
+    assertEquals("no copy came later", messages, received("xfer.test").size());
     JsonNode out = KumoRecordShape.check(a.records("XferOut", "xfer.test").get(0));
     assertTrue(
         out.toString(), out.path("response").path("content").asText().contains("transferred to"));

@@ -42,6 +42,7 @@ public class ListenersCommand extends AdminCommand {
                             Map<String, Object> m = new LinkedHashMap<>();
                             m.put("name", l.name());
                             m.put("address", String.valueOf(l.boundAddress()));
+                            m.put("tls", l.tls());
                             m.put("refusals", l.refusalCounts());
                             return m;
                           })
@@ -51,6 +52,7 @@ public class ListenersCommand extends AdminCommand {
     ShellTable table = new ShellTable().emptyTableText("no listeners");
     table.column("Listener");
     table.column("Address");
+    table.column("TLS").maxSize(90).wrap();
     table.column("Refusals");
     for (LocalListener listener : sorted) {
       String refusals =
@@ -64,6 +66,7 @@ public class ListenersCommand extends AdminCommand {
               listener.boundAddress().getAddress().getHostAddress()
                   + ":"
                   + listener.boundAddress().getPort(),
+              listener.tls(),
               refusals);
     }
     table.print(out());

@@ -27,6 +27,14 @@ public interface LocalListener {
     return 0;
   }
 
+  /**
+   * How the listener encrypts, for operators: its TLS mode, the certificate in use and its end of
+   * validity, and why changed certificate files were refused; {@code off} without TLS.
+   */
+  default String tls() {
+    return "off";
+  }
+
   /** How often the listener refused a client or command, by {@link Refusal#reason()}. */
   default Map<String, Long> refusalCounts() {
     return Map.of();

@@ -1,5 +1,6 @@
 package org.postilion.bounce.classify;
 
+import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -66,6 +67,11 @@ public class ClassifierComponent implements BounceClassifier {
   private final MetricSet metrics = new MetricSet();
   private final Histogram latency =
       metrics.latency("bounce_classify_latency", "latency of bounce classification");
+  private final Gauge refused =
+      metrics.gauge(
+          "bounce_rules_refused",
+          "1 while the rules files on disk are refused and older rules stay in force");
+  private volatile String refusal;
 
   @Activate
   void activate(Config config, Map<String, Object> properties) {
@@ -104,6 +110,11 @@ public class ClassifierComponent implements BounceClassifier {
     return new Settings(folder, config.cache__size(), config.uncategorized__cache__size());
   }
 
+  /** Why the rules files on disk were refused, while older rules stay in force; else null. */
+  String refusal() {
+    return refusal;
+  }
+
   @Override
   public String classify(Response response) {
     long started = System.nanoTime();
@@ -136,11 +147,15 @@ public class ClassifierComponent implements BounceClassifier {
         rules.addAll(RulesFile.parse(file.toString(), text));
       } catch (IllegalArgumentException e) {
         LOG.error("Bounce rules refused: {}; the rules in force stay", e.getMessage());
+        refusal = e.getMessage();
+        refused.set(1);
         return;
       }
     }
     classifier =
         new RulesClassifier(rules, settings.cacheSize(), settings.uncategorizedCacheSize());
+    refusal = null;
+    refused.set(0);
     LOG.info("Bounce classifier: {} rules from {} in {}", rules.size(), names, settings.folder());
   }
 

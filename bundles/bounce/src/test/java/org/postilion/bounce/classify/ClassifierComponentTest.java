@@ -1,6 +1,8 @@
 package org.postilion.bounce.classify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,12 +44,14 @@ class ClassifierComponentTest {
     // A mistake: refused, and what was in force stays.
     Files.writeString(folder.resolve("10-local.toml"), "[rules]\nBroken = [\"(unclosed\"]\n");
     Files.writeString(folder.resolve("20-other.toml"), "[rules]\nOther = [\"gone\"]\n");
-    Thread.sleep(3000);
+    await(() -> classifier.refusal() != null ? "refused" : "not yet", "refused");
+    assertTrue(classifier.refusal().contains("10-local.toml"), classifier.refusal());
     assertEquals("GoneFishing", classifier.classify(REPLY), "the rules in force stay");
 
     // Fixed: in force again, and a removed file is gone from the rules.
     Files.delete(folder.resolve("10-local.toml"));
     await(() -> classifier.classify(REPLY), "Other");
+    assertNull(classifier.refusal());
   }
 
   private static void await(Supplier<String> actual, String expected) throws InterruptedException {

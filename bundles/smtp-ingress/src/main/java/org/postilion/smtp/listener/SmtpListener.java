@@ -247,6 +247,12 @@ public class SmtpListener implements LocalListener {
   }
 
   @Override
+  public String tls() {
+    ServerTls tls = running.tls();
+    return tls == null ? "off" : tls.describe();
+  }
+
+  @Override
   public long maxMessageSize() {
     return settings.maxMessageSize();
   }

@@ -41,9 +41,10 @@ public final class ServerTls implements AutoCloseable {
   private final String[] ciphers;
   private volatile Loaded current;
   private volatile String lastFailedStamp;
+  private volatile String lastFailure;
   private ScheduledFuture<?> poller;
 
-  private record Loaded(String stamp, SSLContext context, Instant notAfter) {}
+  private record Loaded(String stamp, SSLContext context, String subject, Instant notAfter) {}
 
   /**
    * Loads the credentials (making a self-signed pair first when none are configured).
@@ -88,6 +89,22 @@ public final class ServerTls implements AutoCloseable {
     return settings.mode();
   }
 
+  /**
+   * For operators: the mode, the certificate in use and until when it is valid, and, when the files
+   * were changed to something that could not be used, why they were refused.
+   */
+  public String describe() {
+    Loaded loaded = current;
+    String text =
+        settings.mode().name().toLowerCase(java.util.Locale.ROOT)
+            + " "
+            + loaded.subject()
+            + " until "
+            + loaded.notAfter();
+    String failure = lastFailure;
+    return failure == null ? text : text + "; changed files refused: " + failure;
+  }
+
   void reloadIfChanged() {
     try {
       if (settings.selfSigned() && needsNewSelfSigned()) {
@@ -99,11 +116,13 @@ public final class ServerTls implements AutoCloseable {
       }
       current = load(stamp);
       lastFailedStamp = null;
+      lastFailure = null;
       LOG.info("SMTP listener {}: TLS certificate reloaded from {}", listener, certificateFile);
     } catch (IOException | RuntimeException e) {
       String failed = safeStamp();
       if (!Objects.equals(failed, lastFailedStamp)) {
         lastFailedStamp = failed;
+        lastFailure = e.getMessage();
         LOG.error(
             "SMTP listener {}: TLS certificate not reloaded, the previous one stays in use: {}",
             listener,
@@ -118,7 +137,8 @@ public final class ServerTls implements AutoCloseable {
       SSLContext context = credentials.serverContext();
       checkCiphers(context);
       X509Certificate leaf = credentials.chain().get(0);
-      return new Loaded(stamp, context, leaf.getNotAfter().toInstant());
+      return new Loaded(
+          stamp, context, leaf.getSubjectX500Principal().getName(), leaf.getNotAfter().toInstant());
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot use " + certificateFile + ": " + e.getMessage(), e);
     }

@@ -227,7 +227,13 @@ class SecureIngressTest {
         folder.resolve("second.key"),
         "second.test",
         Duration.ofDays(2));
-    Thread.sleep(6_000);
+    // The listener looked at the broken files and said so; the old certificate stays in use.
+    long seen = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (!running.tls().describe().contains("changed files refused")) {
+      assertTrue(System.nanoTime() < seen, "the broken key was not looked at");
+      Thread.sleep(100);
+    }
+    assertTrue(running.tls().describe().startsWith("implicit CN=first.test until "));
     assertEquals("CN=first.test", peerName(port), "a broken file keeps the old certificate");
     Files.move(
         folder.resolve("second.key"), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -240,6 +246,7 @@ class SecureIngressTest {
       assertTrue(System.nanoTime() < deadline, "the new certificate was not picked up");
       Thread.sleep(250);
     }
+    assertFalse(running.tls().describe().contains("refused"), running.tls().describe());
   }
 
   private static String peerName(int port) throws Exception {
