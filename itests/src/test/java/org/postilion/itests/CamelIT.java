@@ -8,6 +8,7 @@ import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfi
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,12 +54,17 @@ public class CamelIT extends PostilionTestSupport {
     return etc().resolve("routes");
   }
 
-  /** Writes a route file whole and waits until the server says its routes are in force. */
-  private static void writeRoutes(String file, String yaml, String routeId) throws Exception {
-    String before = karafLog();
+  /** Replaces a route file at once: a scan never sees it half written. */
+  private static void writeWhole(String file, String yaml) throws IOException {
     Path tmp = routes().resolve(file + ".tmp");
     Files.writeString(tmp, yaml, StandardCharsets.UTF_8);
     Files.move(tmp, routes().resolve(file), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** Writes a route file whole and waits until the server says its routes are in force. */
+  private static void writeRoutes(String file, String yaml, String routeId) throws Exception {
+    String before = karafLog();
+    writeWhole(file, yaml);
     await(
         routeId + " in force",
         WAIT,
@@ -142,8 +148,8 @@ public class CamelIT extends PostilionTestSupport {
 
     // A broken file is reported with its line and the routes in force stay.
     String before = karafLog();
-    Files.writeString(
-        routes().resolve(RECEPTION),
+    writeWhole(
+        RECEPTION,
         "- route:\n    id: broken\n    from:\n      uri: direct:reception\n      steps:\n"
             + "        - noSuchStep: {}\n");
     await(

@@ -198,8 +198,7 @@ public abstract class PostilionTestSupport {
    * it in force: File Install takes a second or two to notice a file.
    */
   protected void writeQueueConfig(String name, String content) throws Exception {
-    writeConfig(
-        "org.postilion.queue.QueueDefinition", "org.postilion.queue-" + name + ".cfg", content);
+    writeConfigs(EtcFile.queue(name, content));
   }
 
   /**

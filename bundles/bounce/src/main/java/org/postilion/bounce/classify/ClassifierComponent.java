@@ -135,6 +135,8 @@ public class ClassifierComponent implements BounceClassifier {
     } catch (IOException | RuntimeException e) {
       LOG.error(
           "Cannot read the bounce rules in {}; the rules in force stay", settings.folder(), e);
+      refusal = "cannot read the rules in " + settings.folder() + ": " + e;
+      refused.set(1);
     }
   }
 
@@ -152,10 +154,11 @@ public class ClassifierComponent implements BounceClassifier {
         return;
       }
     }
-    classifier =
+    RulesClassifier loaded =
         new RulesClassifier(rules, settings.cacheSize(), settings.uncategorizedCacheSize());
     refusal = null;
     refused.set(0);
+    classifier = loaded;
     LOG.info("Bounce classifier: {} rules from {} in {}", rules.size(), names, settings.folder());
   }
 

@@ -35,4 +35,10 @@ interface Courier {
    * in the spool, so that a crash can repeat at most the deliveries under way.
    */
   void book(Attempt attempt, DeliveryResult result, Throwable failure);
+
+  /**
+   * The delivery was not attempted: its queue closed while it waited for a session or a slot. It
+   * goes back to its scheduled queue as it was, with no attempt counted.
+   */
+  void giveBack(Delivery delivery);
 }

@@ -104,6 +104,10 @@ final class Outcomes {
     stopping = true;
     thread.interrupt();
     thread.join(10_000);
+    if (!thread.isAlive()) {
+      // Also when it never ran: nobody waits for a booking that cannot come.
+      ended = true;
+    }
   }
 
   /** The same response for every recipient of the request. */
@@ -213,27 +217,22 @@ final class Outcomes {
     // does not cut that wait short: it wakes a ready queue's thread from its own waits when the
     // queue closes, and what that thread delivered meanwhile must still be booked, or its mail
     // would stay in the spool with nobody to retry it until the next start.
-    boolean interrupted = Thread.interrupted();
-    try {
-      while (true) {
-        try {
+    ThroughInterrupts.waitFor(
+        () -> {
           if (pending.offer(withFuture, 100, TimeUnit.MILLISECONDS)) {
-            return booked;
+            if (ended && pending.remove(withFuture)) {
+              // In after the booking thread's last look: read back from the spool at next start.
+              booked.completeExceptionally(stopped());
+            }
+            return true;
           }
           if (ended) {
-            // Stopped: the mail is still in the spool and is read back at the next start.
-            booked.completeExceptionally(new IllegalStateException("outcomes are stopped"));
-            return booked;
+            booked.completeExceptionally(stopped());
+            return true;
           }
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+          return false;
+        });
+    return booked;
   }
 
   /**
@@ -243,25 +242,23 @@ final class Outcomes {
    * @throws ExecutionException when it was not booked
    */
   void await(CompletableFuture<Void> booking) throws ExecutionException {
-    boolean interrupted = false;
-    try {
-      while (true) {
-        try {
-          booking.get(100, TimeUnit.MILLISECONDS);
-          return;
-        } catch (InterruptedException e) {
-          interrupted = true;
-        } catch (TimeoutException e) {
-          if (ended && !booking.isDone()) {
-            throw new ExecutionException(new IllegalStateException("outcomes are stopped"));
+    ThroughInterrupts.waitFor(
+        () -> {
+          try {
+            booking.get(100, TimeUnit.MILLISECONDS);
+            return true;
+          } catch (TimeoutException e) {
+            if (ended) {
+              booking.completeExceptionally(stopped());
+            }
+            return false;
           }
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+        });
+  }
+
+  private static IllegalStateException stopped() {
+    // Not booked: the mail is still in the spool and is read back at the next start.
+    return new IllegalStateException("outcomes are stopped");
   }
 
   private void run() {
@@ -272,8 +269,7 @@ final class Outcomes {
       // Whatever came in after the last look stays in the spool for the next start.
       List<Item> left = new ArrayList<>();
       pending.drainTo(left);
-      left.forEach(
-          item -> item.booked().completeExceptionally(new IllegalStateException("stopped")));
+      left.forEach(item -> item.booked().completeExceptionally(stopped()));
     }
   }
 

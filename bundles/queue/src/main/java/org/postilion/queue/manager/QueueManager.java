@@ -220,7 +220,7 @@ public class QueueManager implements Reception, EventPublisher, QueueParts {
     ready =
         new ReadyQueues(
             actions,
-            new SpooledCourier(spool, cache, outcomes, inFlight, gauges),
+            new SpooledCourier(spool, cache, outcomes, inFlight, gauges, scheduler),
             metrics,
             () -> sharedLimits);
     routing = pool("postilion-routing", 2, 100_000);

@@ -80,7 +80,7 @@ final class ReadyQueueWorker implements Runnable {
     }
     state.phase("MessageRateThrottled");
     if (!queue.awaitMessageSlot()) {
-      courier.book(attempt, null, stopping());
+      courier.giveBack(attempt.delivery());
       return;
     }
     deliver(attempt, reused);
@@ -146,13 +146,13 @@ final class ReadyQueueWorker implements Runnable {
     // The lease first: threads that waited for one then keep to the connection rate.
     SharedLimits.Lease held = queue.awaitConnectionLease(() -> opening.phase("ConnectionLimited"));
     if (held == null) {
-      courier.book(attempt, null, stopping());
+      courier.giveBack(attempt.delivery());
       return false;
     }
     opening.phase("ConnectionRateThrottled");
     if (!queue.awaitSessionSlot()) {
       held.close();
-      courier.book(attempt, null, stopping());
+      courier.giveBack(attempt.delivery());
       return false;
     }
     opening.phase("AttemptingConnection");
@@ -206,9 +206,5 @@ final class ReadyQueueWorker implements Runnable {
       // Given back once the site has seen the session end, so the cluster never counts one more.
       ended.close();
     }
-  }
-
-  private static IllegalStateException stopping() {
-    return new IllegalStateException("the ready queue is stopping");
   }
 }

@@ -25,9 +25,16 @@ final class SpooledCourier implements Courier {
   private final Outcomes outcomes;
   private final InFlight inFlight;
   private final QueueGauges gauges;
+  private final Scheduler scheduler;
 
   SpooledCourier(
-      Spool spool, MessageCache cache, Outcomes outcomes, InFlight inFlight, QueueGauges gauges) {
+      Spool spool,
+      MessageCache cache,
+      Outcomes outcomes,
+      InFlight inFlight,
+      QueueGauges gauges,
+      Scheduler scheduler) {
+    this.scheduler = scheduler;
     this.spool = spool;
     this.cache = cache;
     this.outcomes = outcomes;
@@ -94,6 +101,13 @@ final class SpooledCourier implements Courier {
           delivery.batch(),
           e);
     }
+  }
+
+  @Override
+  public void giveBack(Delivery delivery) {
+    // At shutdown the scheduler is closed and takes it to no one: it is read from the spool again.
+    inFlight.end(delivery.batch());
+    scheduler.add(delivery.batch());
   }
 
   /** The bytes of a spooled message, read from the spool on each open. */

@@ -36,6 +36,7 @@ import org.postilion.queue.QueueRules;
 /** One ready queue with a scripted protocol: sessions, their reuse and their limits. */
 class ReadyQueueTest {
   private final List<String> booked = new CopyOnWriteArrayList<>();
+  private final List<String> givenBack = new CopyOnWriteArrayList<>();
   private final AtomicInteger opened = new AtomicInteger();
   private final AtomicInteger closed = new AtomicInteger();
   private volatile boolean dropKeptConnections;
@@ -101,6 +102,11 @@ class ReadyQueueTest {
                   MessageContent.of(new byte[1]),
                   delivery.source());
           return new Attempt(delivery, message, request);
+        }
+
+        @Override
+        public void giveBack(Delivery delivery) {
+          givenBack.add(delivery.batch().messageId());
         }
 
         @Override
@@ -311,6 +317,19 @@ class ReadyQueueTest {
     hang.countDown();
     Harness.await("three booked", Duration.ofSeconds(5), () -> booked.size() == 3);
     assertEquals(ReadyQueue.Offer.ACCEPTED, offer("m3"));
+  }
+
+  @Test
+  void mailWaitingForItsSlotWhenTheQueueClosesGoesBackWithoutAnAttempt() throws Exception {
+    start(new ShapingSettings(1, Rate.parse("1/h"), null, 100, 100, Duration.ofSeconds(5)));
+    offer("m1");
+    Harness.await("m1", Duration.ofSeconds(5), () -> booked.size() == 1);
+    offer("m2");
+    // Taken by the session's thread, which waits an hour for m2's slot.
+    Harness.await("m2 taken", Duration.ofSeconds(5), () -> queue.waiting() == 0);
+    assertEquals(List.of(), queue.close(), "nothing left waiting in the queue");
+    Harness.await("m2 given back", Duration.ofSeconds(5), () -> givenBack.equals(List.of("m2")));
+    assertEquals(1, booked.size(), "no attempt booked for m2: " + booked);
   }
 
   @Test

@@ -111,18 +111,25 @@ public final class ServerTls implements AutoCloseable {
         makeSelfSigned();
       }
       String stamp = stamp();
-      if (stamp.equals(current.stamp()) || stamp.equals(lastFailedStamp)) {
+      if (stamp.equals(current.stamp())) {
+        // The files in use are back (a move keeps their times): nothing is refused any more.
+        lastFailedStamp = null;
+        lastFailure = null;
         return;
       }
-      current = load(stamp);
+      if (stamp.equals(lastFailedStamp)) {
+        return;
+      }
+      Loaded loaded = load(stamp);
       lastFailedStamp = null;
       lastFailure = null;
+      current = loaded;
       LOG.info("SMTP listener {}: TLS certificate reloaded from {}", listener, certificateFile);
     } catch (IOException | RuntimeException e) {
       String failed = safeStamp();
       if (!Objects.equals(failed, lastFailedStamp)) {
         lastFailedStamp = failed;
-        lastFailure = e.getMessage();
+        lastFailure = Objects.toString(e.getMessage(), e.toString());
         LOG.error(
             "SMTP listener {}: TLS certificate not reloaded, the previous one stays in use: {}",
             listener,
