@@ -37,8 +37,8 @@ interface Courier {
   void book(Attempt attempt, DeliveryResult result, Throwable failure);
 
   /**
-   * The delivery was not attempted: its queue closed while it waited for a session or a slot. It
-   * goes back to its scheduled queue as it was, with no attempt counted.
+   * The delivery was not attempted: its ready queue closed while it waited there, or for a session
+   * or a slot. It goes back to its scheduled queue as it was, with no attempt counted.
    */
   void giveBack(Delivery delivery);
 }

@@ -431,10 +431,7 @@ public class QueueManager implements Reception, EventPublisher, QueueParts {
     if (ready != null) {
       // Mail that waited in its ready queues goes back to be dispatched: it then waits for the
       // protocol. Deliveries under way end as the protocol ends them.
-      for (Delivery delivery : ready.closeProtocol(protocol)) {
-        inFlight.end(delivery.batch());
-        scheduler.add(delivery.batch());
-      }
+      ready.closeProtocol(protocol).forEach(ready.courier()::giveBack);
     }
   }
 
