@@ -115,6 +115,12 @@ public class ClassifierComponent implements BounceClassifier {
     return refusal;
   }
 
+  /** The files on disk are refused for {@code why}, or, with null, in force. */
+  private void refuse(String why) {
+    refusal = why;
+    refused.set(why == null ? 0 : 1);
+  }
+
   @Override
   public String classify(Response response) {
     long started = System.nanoTime();
@@ -135,8 +141,7 @@ public class ClassifierComponent implements BounceClassifier {
     } catch (IOException | RuntimeException e) {
       LOG.error(
           "Cannot read the bounce rules in {}; the rules in force stay", settings.folder(), e);
-      refusal = "cannot read the rules in " + settings.folder() + ": " + e;
-      refused.set(1);
+      refuse("cannot read the rules in " + settings.folder() + ": " + e);
     }
   }
 
@@ -149,15 +154,13 @@ public class ClassifierComponent implements BounceClassifier {
         rules.addAll(RulesFile.parse(file.toString(), text));
       } catch (IllegalArgumentException e) {
         LOG.error("Bounce rules refused: {}; the rules in force stay", e.getMessage());
-        refusal = e.getMessage();
-        refused.set(1);
+        refuse(e.getMessage());
         return;
       }
     }
     RulesClassifier loaded =
         new RulesClassifier(rules, settings.cacheSize(), settings.uncategorizedCacheSize());
-    refusal = null;
-    refused.set(0);
+    refuse(null);
     classifier = loaded;
     LOG.info("Bounce classifier: {} rules from {} in {}", rules.size(), names, settings.folder());
   }

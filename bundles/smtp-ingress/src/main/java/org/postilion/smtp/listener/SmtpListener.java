@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -225,7 +224,7 @@ public class SmtpListener implements LocalListener {
         name,
         boundAddress(),
         settings.hostname(),
-        settings.tls().mode().name().toLowerCase(Locale.ROOT));
+        settings.tls().mode().cfgName());
   }
 
   @Deactivate

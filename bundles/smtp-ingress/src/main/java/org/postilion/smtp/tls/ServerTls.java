@@ -40,11 +40,15 @@ public final class ServerTls implements AutoCloseable {
   private final String[] protocols;
   private final String[] ciphers;
   private volatile Loaded current;
-  private volatile String lastFailedStamp;
-  private volatile String lastFailure;
+
+  /** Changed files that could not be used, and why; null while none are refused. */
+  private volatile Refused refused;
+
   private ScheduledFuture<?> poller;
 
   private record Loaded(String stamp, SSLContext context, String subject, Instant notAfter) {}
+
+  private record Refused(String stamp, String why) {}
 
   /**
    * Loads the credentials (making a self-signed pair first when none are configured).
@@ -96,13 +100,9 @@ public final class ServerTls implements AutoCloseable {
   public String describe() {
     Loaded loaded = current;
     String text =
-        settings.mode().name().toLowerCase(java.util.Locale.ROOT)
-            + " "
-            + loaded.subject()
-            + " until "
-            + loaded.notAfter();
-    String failure = lastFailure;
-    return failure == null ? text : text + "; changed files refused: " + failure;
+        settings.mode().cfgName() + " " + loaded.subject() + " until " + loaded.notAfter();
+    Refused now = refused;
+    return now == null ? text : text + "; changed files refused: " + now.why();
   }
 
   void reloadIfChanged() {
@@ -113,23 +113,22 @@ public final class ServerTls implements AutoCloseable {
       String stamp = stamp();
       if (stamp.equals(current.stamp())) {
         // The files in use are back (a move keeps their times): nothing is refused any more.
-        lastFailedStamp = null;
-        lastFailure = null;
+        refused = null;
         return;
       }
-      if (stamp.equals(lastFailedStamp)) {
+      Refused before = refused;
+      if (before != null && stamp.equals(before.stamp())) {
         return;
       }
       Loaded loaded = load(stamp);
-      lastFailedStamp = null;
-      lastFailure = null;
+      refused = null;
       current = loaded;
       LOG.info("SMTP listener {}: TLS certificate reloaded from {}", listener, certificateFile);
     } catch (IOException | RuntimeException e) {
       String failed = safeStamp();
-      if (!Objects.equals(failed, lastFailedStamp)) {
-        lastFailedStamp = failed;
-        lastFailure = Objects.toString(e.getMessage(), e.toString());
+      Refused before = refused;
+      if (before == null || !failed.equals(before.stamp())) {
+        refused = new Refused(failed, Objects.toString(e.getMessage(), e.toString()));
         LOG.error(
             "SMTP listener {}: TLS certificate not reloaded, the previous one stays in use: {}",
             listener,

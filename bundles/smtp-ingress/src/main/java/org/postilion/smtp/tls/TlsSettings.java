@@ -31,6 +31,11 @@ public record TlsSettings(
     STARTTLS,
     IMPLICIT;
 
+    /** As a cfg file spells it: {@code starttls}, {@code implicit} or {@code off}. */
+    public String cfgName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
     public static Mode parse(String value) {
       try {
         return valueOf(value.trim().toUpperCase(Locale.ROOT));
