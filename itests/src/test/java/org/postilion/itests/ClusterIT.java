@@ -300,9 +300,9 @@ public class ClusterIT {
   /** Holds the domain's mail at the node (KumoMTA's suspend/v1); returns the suspension's id. */
   private static String suspend(Distribution node, String domain) throws Exception {
     HttpResponse<String> held =
-        suspensions(
-            node,
+        node.admin(
             "POST",
+            "suspend/v1",
             "{\"domain\": \"" + domain + "\", \"reason\": \"backlog\", \"duration\": \"10m\"}");
     assertEquals(held.body(), 200, held.statusCode());
     return new ObjectMapper().readTree(held.body()).path("id").asText();
@@ -310,7 +310,7 @@ public class ClusterIT {
 
   private static void resume(Distribution node, String id) {
     try {
-      HttpResponse<String> resumed = suspensions(node, "DELETE", "{\"id\": \"" + id + "\"}");
+      HttpResponse<String> resumed = node.admin("DELETE", "suspend/v1", "{\"id\": \"" + id + "\"}");
       assertEquals(resumed.body(), 200, resumed.statusCode());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -318,19 +318,6 @@ public class ClusterIT {
       Thread.currentThread().interrupt();
       throw new AssertionError("interrupted while resuming " + id, e);
     }
-  }
-
-  private static HttpResponse<String> suspensions(Distribution node, String method, String body)
-      throws IOException, InterruptedException {
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + node.httpPort() + "/api/admin/suspend/v1"))
-                .timeout(Duration.ofSeconds(10))
-                .header("Content-Type", "application/json")
-                .method(method, HttpRequest.BodyPublishers.ofString(body))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
   }
 
   private static String slowly(String reply) {

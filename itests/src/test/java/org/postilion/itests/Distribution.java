@@ -1,6 +1,10 @@
 package org.postilion.itests;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +21,8 @@ import org.postilion.testkit.SmtpClient;
  * the server with SIGKILL and starting it again on the same data.
  */
 final class Distribution implements AutoCloseable {
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
   /**
    * How long a boot may take before a test gives up: a fresh distribution resolves its features on
    * the first start, two side by side on two cores.
@@ -47,7 +53,8 @@ final class Distribution implements AutoCloseable {
     }
     Files.createDirectories(folder);
     run(List.of("tar", "xzf", archive, "-C", folder.toString(), "--strip-components=1"));
-    Distribution distribution = new Distribution(folder, freePort(), freePort(), freePort());
+    Distribution distribution =
+        new Distribution(folder, FreePorts.pick(), FreePorts.pick(), FreePorts.pick());
     distribution.setting(
         "org.postilion.smtp.listener-default.cfg", "port", "" + distribution.smtpPort);
     distribution.setting(
@@ -56,8 +63,9 @@ final class Distribution implements AutoCloseable {
     distribution.setting("org.apache.karaf.shell.cfg", "sshPort", "" + distribution.sshPort);
     // The operator bin/client logs in as (see client()).
     distribution.setting("users.properties", CLIENT_USER, CLIENT_PASSWORD + ",_g_:admingroup");
-    distribution.setting("org.apache.karaf.management.cfg", "rmiRegistryPort", "" + freePort());
-    distribution.setting("org.apache.karaf.management.cfg", "rmiServerPort", "" + freePort());
+    distribution.setting(
+        "org.apache.karaf.management.cfg", "rmiRegistryPort", "" + FreePorts.pick());
+    distribution.setting("org.apache.karaf.management.cfg", "rmiServerPort", "" + FreePorts.pick());
     return distribution;
   }
 
@@ -75,6 +83,25 @@ final class Distribution implements AutoCloseable {
 
   int httpPort() {
     return httpPort;
+  }
+
+  /**
+   * A call to the node's admin API ({@code /api/admin/<path>}), with a JSON body or none; the
+   * shipped security cfg trusts this host.
+   */
+  HttpResponse<String> admin(String method, String path, String json)
+      throws IOException, InterruptedException {
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/api/admin/" + path))
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "application/json")
+            .method(
+                method,
+                json == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(json))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   /** Sets a key of an etc/ file, adding the file or the key when missing. */
@@ -341,9 +368,5 @@ final class Distribution implements AutoCloseable {
     if (tar.waitFor() != 0) {
       throw new IOException(command + " failed: " + output);
     }
-  }
-
-  static int freePort() {
-    return FreePorts.pick();
   }
 }

@@ -6,9 +6,6 @@ import static org.junit.Assert.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +38,6 @@ import org.slf4j.LoggerFactory;
 public class XferIT {
   private static final Logger LOG = LoggerFactory.getLogger(XferIT.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final Pattern MESSAGE_ID =
       Pattern.compile("Message-ID: <(x\\d+\\.[a-z.]+)@itest>");
 
@@ -209,13 +205,7 @@ public class XferIT {
     String body =
         JSON.writeValueAsString(
             Map.of("target", target, "domain", domain, "reason", "draining " + domain));
-    HttpResponse<String> response =
-        HTTP.send(
-            HttpRequest.newBuilder(admin(node, "xfer/v1"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response = node.admin("POST", "xfer/v1", body);
     assertEquals(response.body(), 200, response.statusCode());
     return JSON.readTree(response.body());
   }
@@ -288,18 +278,11 @@ public class XferIT {
   }
 
   private static JsonNode get(Distribution node, String path) throws Exception {
-    HttpResponse<String> response =
-        HTTP.send(
-            HttpRequest.newBuilder(admin(node, path)).timeout(Duration.ofSeconds(10)).build(),
-            HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response = node.admin("GET", path, null);
     if (response.statusCode() != 200) {
       throw new IOException(path + ": HTTP " + response.statusCode() + " " + response.body());
     }
     return JSON.readTree(response.body());
-  }
-
-  private static URI admin(Distribution node, String path) {
-    return URI.create("http://127.0.0.1:" + node.httpPort() + "/api/admin/" + path);
   }
 
   private static List<TestSmtpServer.Received> received(String domain) {
