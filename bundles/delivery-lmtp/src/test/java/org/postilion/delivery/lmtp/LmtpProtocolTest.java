@@ -29,6 +29,7 @@ import org.postilion.api.delivery.Site;
 import org.postilion.api.egress.EgressSource;
 import org.postilion.testkit.DeliveryRequests;
 import org.postilion.testkit.DovecotServer;
+import org.postilion.testkit.FreePorts;
 import org.postilion.testkit.TypedConfig;
 
 /** LMTP against a real Dovecot. */
@@ -149,10 +150,7 @@ class LmtpProtocolTest {
 
   @Test
   void anUnreachableServerFailsTheSessionTransiently() throws Exception {
-    int closed;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      closed = socket.getLocalPort();
-    }
+    int closed = FreePorts.pick();
     DeliveryException failed = failsToOpen(closed, "a@mail.test", "b@mail.test");
     assertTrue(
         failed.response().content().startsWith("LMTP 127.0.0.1:" + closed + ": "),
